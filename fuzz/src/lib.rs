@@ -1,0 +1,1 @@
+//! Fuzz generators and oracles.

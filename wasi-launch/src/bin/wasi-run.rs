@@ -1,0 +1,2 @@
+//! The `wasi-run` command-line program.
+fn main() {}
