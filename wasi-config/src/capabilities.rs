@@ -1,0 +1,58 @@
+//! Capabilities: limits on what an environment may use.
+
+use std::num::NonZeroUsize;
+
+/// Resource limits of an environment.
+///
+/// Defaults: no explicit task maximum (the launcher's default applies) and
+/// at most [`Capabilities::DEFAULT_MAX_OPEN_FDS`] open fds.
+///
+/// ```
+/// use std::num::NonZeroUsize;
+/// use wasi_config::Capabilities;
+/// let caps = Capabilities::default().max_tasks(NonZeroUsize::new(4).unwrap());
+/// assert_eq!(caps.task_limit(), NonZeroUsize::new(4));
+/// assert_eq!(caps.max_open_fds().get(), 1024);
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[must_use]
+pub struct Capabilities {
+    max_tasks: Option<NonZeroUsize>,
+    max_open_fds: NonZeroUsize,
+}
+
+impl Capabilities {
+    /// The default limit on open fds (stdio and preopens included).
+    pub const DEFAULT_MAX_OPEN_FDS: NonZeroUsize = NonZeroUsize::new(1024).unwrap();
+
+    /// Sets the maximum number of concurrently running tasks (threads).
+    pub fn max_tasks(mut self, max: NonZeroUsize) -> Self {
+        self.max_tasks = Some(max);
+        self
+    }
+
+    /// Sets the maximum number of fds open at once.
+    pub fn max_open_fds_limit(mut self, max: NonZeroUsize) -> Self {
+        self.max_open_fds = max;
+        self
+    }
+
+    /// The task maximum, if one was set.
+    pub fn task_limit(&self) -> Option<NonZeroUsize> {
+        self.max_tasks
+    }
+
+    /// The maximum number of fds open at once.
+    pub fn max_open_fds(&self) -> NonZeroUsize {
+        self.max_open_fds
+    }
+}
+
+impl Default for Capabilities {
+    fn default() -> Self {
+        Capabilities {
+            max_tasks: None,
+            max_open_fds: Self::DEFAULT_MAX_OPEN_FDS,
+        }
+    }
+}
