@@ -1,1 +1,3 @@
 //! Fuzz generators and oracles.
+pub mod config;
+pub mod resolve;

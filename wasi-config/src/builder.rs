@@ -157,7 +157,8 @@ impl ConfigBuilder {
 
     /// Maps a command name to a host `.wasm`/`.wat` file.
     pub fn map_command(&mut self, name: impl Into<String>, host: impl AsRef<Path>) -> &mut Self {
-        self.commands.push((name.into(), host.as_ref().to_path_buf()));
+        self.commands
+            .push((name.into(), host.as_ref().to_path_buf()));
         self
     }
 
@@ -170,8 +171,7 @@ impl ConfigBuilder {
     /// Checks every rule and returns the validated configuration, or the
     /// first problem found.
     pub fn validate(&self) -> Result<Config, ConfigError> {
-        validate::validate(self, false, AbiLimits::WASI)
-            .map_err(|mut errors| errors.swap_remove(0))
+        validate::validate(self, false, AbiLimits::WASI).map_err(|mut errors| errors.swap_remove(0))
     }
 
     /// Checks every rule and returns the validated configuration, or every

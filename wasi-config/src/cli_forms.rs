@@ -123,7 +123,11 @@ impl DirSpec {
             return Err(cli_error(Self::FORM, input, "the host directory is empty"));
         }
         if guest.is_some_and(<[u8]>::is_empty) {
-            return Err(cli_error(Self::FORM, input, "the guest path after `::` is empty"));
+            return Err(cli_error(
+                Self::FORM,
+                input,
+                "the guest path after `::` is empty",
+            ));
         }
         Ok(DirSpec {
             host: path_from_bytes(host),
@@ -339,16 +343,34 @@ mod tests {
     fn map_dir_forms() {
         let m = MapDirSpec::parse(b"g:/h:x").unwrap();
         assert_eq!((m.guest(), m.host()), (&b"g"[..], Path::new("/h:x")));
-        assert_eq!(cli_reason(MapDirSpec::parse(b"nocolon").unwrap_err()), "expected `GUEST:HOST`");
-        assert_eq!(cli_reason(MapDirSpec::parse(b":/h").unwrap_err()), "the guest path is empty");
-        assert_eq!(cli_reason(MapDirSpec::parse(b"g:").unwrap_err()), "the host directory is empty");
+        assert_eq!(
+            cli_reason(MapDirSpec::parse(b"nocolon").unwrap_err()),
+            "expected `GUEST:HOST`"
+        );
+        assert_eq!(
+            cli_reason(MapDirSpec::parse(b":/h").unwrap_err()),
+            "the guest path is empty"
+        );
+        assert_eq!(
+            cli_reason(MapDirSpec::parse(b"g:").unwrap_err()),
+            "the host directory is empty"
+        );
     }
 
     #[test]
     fn command_mapping_forms() {
-        assert_eq!(cli_reason(CommandMapping::parse(b"=x").unwrap_err()), "the name is empty");
-        assert_eq!(cli_reason(CommandMapping::parse(b"ls=").unwrap_err()), "the path is empty");
-        assert_eq!(cli_reason(CommandMapping::parse(b"ls").unwrap_err()), "expected `NAME=PATH`");
+        assert_eq!(
+            cli_reason(CommandMapping::parse(b"=x").unwrap_err()),
+            "the name is empty"
+        );
+        assert_eq!(
+            cli_reason(CommandMapping::parse(b"ls=").unwrap_err()),
+            "the path is empty"
+        );
+        assert_eq!(
+            cli_reason(CommandMapping::parse(b"ls").unwrap_err()),
+            "expected `NAME=PATH`"
+        );
     }
 
     #[cfg(unix)]

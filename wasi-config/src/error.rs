@@ -110,7 +110,9 @@ pub enum ConfigError {
         key: Item,
     },
     /// The counts or total sizes of args or environ do not fit in `u32`.
-    #[error("the {table} are too large for the WASI ABI: {count} entries, {bytes} bytes (the limit is {limit} of each)")]
+    #[error(
+        "the {table} are too large for the WASI ABI: {count} entries, {bytes} bytes (the limit is {limit} of each)"
+    )]
     AbiLimitExceeded {
         /// Which table.
         table: AbiTable,
@@ -172,7 +174,9 @@ pub enum ConfigError {
         problem: GuestPathProblem,
     },
     /// Two preopens name the same guest directory.
-    #[error("preopens {first} ({first_path}) and {second} ({second_path}) name the same guest directory")]
+    #[error(
+        "preopens {first} ({first_path}) and {second} ({second_path}) name the same guest directory"
+    )]
     DuplicateGuestPath {
         /// Position of the earlier preopen.
         first: usize,

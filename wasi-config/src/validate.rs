@@ -95,7 +95,11 @@ fn check_abi(
     Ok(true)
 }
 
-fn check_args(b: &ConfigBuilder, sink: &mut Sink, limits: AbiLimits) -> Result<EncodedStrings, Stop> {
+fn check_args(
+    b: &ConfigBuilder,
+    sink: &mut Sink,
+    limits: AbiLimits,
+) -> Result<EncodedStrings, Stop> {
     // Every entry ends with exactly one nul; any extra nul is inside an arg.
     let nuls = b.argv.iter().filter(|&&c| c == 0).count();
     if nuls != b.argv_offsets.len() {
@@ -106,7 +110,13 @@ fn check_args(b: &ConfigBuilder, sink: &mut Sink, limits: AbiLimits) -> Result<E
             }
         }
     }
-    if !check_abi(AbiTable::Args, b.argv_offsets.len(), b.argv.len(), limits, sink)? {
+    if !check_abi(
+        AbiTable::Args,
+        b.argv_offsets.len(),
+        b.argv.len(),
+        limits,
+        sink,
+    )? {
         return Ok(EncodedStrings::default());
     }
     // Sizes fit in u32 (checked just above), so the offsets do too.
@@ -135,13 +145,19 @@ fn check_environ(
             eq |= c == b'=';
         }
         if nul {
-            sink.report(ConfigError::EnvKeyContainsNul { key: Item(key.clone()) })?;
+            sink.report(ConfigError::EnvKeyContainsNul {
+                key: Item(key.clone()),
+            })?;
         }
         if eq {
-            sink.report(ConfigError::EnvKeyContainsEquals { key: Item(key.clone()) })?;
+            sink.report(ConfigError::EnvKeyContainsEquals {
+                key: Item(key.clone()),
+            })?;
         }
         if has_nul(value) {
-            sink.report(ConfigError::EnvValueContainsNul { key: Item(key.clone()) })?;
+            sink.report(ConfigError::EnvValueContainsNul {
+                key: Item(key.clone()),
+            })?;
         }
         // The total size fits in u32 (checked above), so every offset does.
         offsets.push(bytes.len() as u32);
@@ -255,7 +271,10 @@ fn usable_path(p: &std::path::Path) -> bool {
     !raw.is_empty() && !has_nul(raw)
 }
 
-fn check_package_files(b: &ConfigBuilder, sink: &mut Sink) -> Result<Vec<std::path::PathBuf>, Stop> {
+fn check_package_files(
+    b: &ConfigBuilder,
+    sink: &mut Sink,
+) -> Result<Vec<std::path::PathBuf>, Stop> {
     for (index, path) in b.package_files.iter().enumerate() {
         if !usable_path(path) {
             sink.report(ConfigError::InvalidPackageFile {
