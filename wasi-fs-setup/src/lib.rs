@@ -1,6 +1,85 @@
 //! The guest's file world: inode tree, fd table and sandboxed path resolution.
 //!
-//! This crate turns a validated [`wasi_config`] configuration into the file
-//! world a WASI guest sees, over host directories (through `cap-std`) and
-//! `virtual-fs` filesystems. It does not depend on wasmer.
+//! This crate turns a validated [`wasi_config::Config`] into the file world a
+//! WASI preview1 guest sees, over host directories (through `cap-std`) and
+//! `virtual-fs` filesystems, and provides the path resolution every
+//! path-taking syscall goes through. It is the sandbox boundary.
+//!
+//! - [`world`]: [`World`] and [`WorldBuilder`]: preopens mounted in an
+//!   [`InodeTree`](tree::InodeTree), stdio, setup hooks.
+//! - [`fd_table`]: fds 0-2 for stdio, preopens from 3, lowest free fd first,
+//!   renumber, the `max_open_fds` limit.
+//! - [`rights`]: preview1 rights derived from each preopen's permissions.
+//! - [`backing`]: the object-safe [`DirHandle`] / [`FileHandle`] traits and
+//!   their host (cap-std) and virtual (`virtual-fs`) implementations.
+//! - [`resolve`]: component-by-component resolution with escape, loop and
+//!   not-a-directory checks.
+//! - [`stdio`]: inherited, virtual, captured or byte-fed standard streams.
+//! - [`error`]: [`FsError`] (errno-like, for the syscall layer) and
+//!   [`SetupError`] (why a world could not be built).
+//!
+//! What this crate does not do: run wasm, or know preview1's ABI types. It
+//! does not depend on wasmer; `wasi-launch` maps [`FsError`] to errnos.
+//!
+//! ```
+//! use wasi_fs_setup::{FsErrorKind, OpenFlags, Opened, StdioSlot, World};
+//!
+//! let host = tempfile::tempdir()?;
+//! std::fs::write(host.path().join("input.txt"), "data")?;
+//! let mut b = wasi_config::ConfigBuilder::new("prog");
+//! b.map_dir("/in", host.path());
+//! b.preopen(
+//!     wasi_config::PreopenSpec::virtual_dir(wasi_config::SANDBOX_FS, "/tmp")
+//!         .guest_path("/tmp")
+//!         .read(true)
+//!         .create(true),
+//! );
+//! let config = b.validate()?;
+//! let (stdout, out) = StdioSlot::capture();
+//! let mut world = World::builder(&config).stdout(stdout).build()?;
+//!
+//! // Preopens start at fd 3, in configuration order.
+//! let preopens: Vec<_> = world.fds().preopens().map(|(fd, p)| (fd, p.guest_path.clone())).collect();
+//! assert_eq!(preopens, vec![(3, b"/in".to_vec()), (4, b"/tmp".to_vec())]);
+//!
+//! // Paths resolve relative to a directory fd and cannot leave it.
+//! let r = world.resolve(3, b"./sub/../input.txt", true);
+//! assert_eq!(r.err().map(|e| e.kind()), Some(FsErrorKind::NotFound));
+//! assert_eq!(world.resolve(3, b"input.txt", true)?.path_bytes(), b"input.txt");
+//! assert_eq!(world.resolve(3, b"../etc/passwd", true).unwrap_err().kind(), FsErrorKind::Escape);
+//!
+//! // Open through the backing trait, read, write to stdout.
+//! let Opened::File(mut f) = world.fds().get(3)?.dir()?.open_at(b"input.txt", OpenFlags::READ)? else {
+//!     unreachable!("a regular file")
+//! };
+//! let mut buf = [0u8; 16];
+//! let n = f.read(&mut buf)?;
+//! world.fds_mut().get_mut(1)?.file_mut()?.write(&buf[..n])?;
+//! world.close_all()?;
+//! assert_eq!(out.contents(), b"data");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
+
+pub mod backing;
+pub mod error;
+pub mod fd_table;
+pub mod resolve;
+pub mod rights;
+pub mod stdio;
+pub mod tree;
+pub mod world;
+
+/// The `virtual-fs` version this crate's API speaks (`VirtualFile`, `FileSystem`, `TmpFileSystem`).
+pub use virtual_fs;
+
+pub use backing::{
+    Access, DirEntry, DirHandle, FileHandle, FileType, Filestat, OpenFlags, Opened, TimeSpec,
+};
+pub use error::{FsError, FsErrorKind, SetupError};
+pub use fd_table::{Fd, FdEntry, FdFlags, FdObject, FdTable, PreopenInfo};
+pub use resolve::{Resolved, resolve, resolve_virtual};
+pub use rights::{FdRights, Rights};
+pub use stdio::{CaptureBuffer, StdioFd, StdioSlot, StdioStream};
+pub use tree::{InodeId, InodeTree};
+pub use world::{SetupContext, World, WorldBuilder};

@@ -1,0 +1,577 @@
+//! The host backing: a host directory served through `cap-std`.
+//!
+//! Each preopen is a `cap_std::fs::Dir` opened once with ambient authority at
+//! setup; every later operation is relative to a directory handle and confined
+//! by cap-std: on Linux `openat2` with `RESOLVE_BENEATH` (the kernel refuses
+//! `..` above the start, absolute paths and symlinks leading out, whenever they
+//! were created), elsewhere cap-std's careful component-by-component walk.
+//! Errors keep the real OS errno; stats report the host's dev, ino, nlink and
+//! nanosecond times; symlinks and hard links can be created.
+//!
+//! Operations that act on a final name without following it (create, remove,
+//! rename, link, symlink, readlink, no-follow stat) split the path with
+//! [`crate::resolve`]'s rules, let cap-std open the parent directory, then act
+//! on the single remaining name, so trailing slashes, `.` and `..` mean the same
+//! here as in the virtual backing.
+//!
+//! What this backing does not do: follow anything with the host's ambient
+//! path resolution. There is no `std::fs` call on a joined host path here.
+
+use std::ffi::OsStr;
+use std::fmt;
+use std::fs;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt, OpenOptionsMaybeDirExt};
+use cap_std::fs::{Dir, FileTypeExt, MetadataExt, OpenOptions, OpenOptionsExt};
+
+use super::{
+    Access, DirEntry, DirHandle, FileHandle, FileType, Filestat, OpenFlags, Opened, TimeSpec,
+    host_time_ns,
+};
+use crate::error::{FsError, FsErrorKind};
+use crate::resolve::{
+    Last, Resolved, Stack, Walk, Walker, resolve_with, split_last, validate_path,
+};
+
+fn p(bytes: &[u8]) -> &Path {
+    Path::new(OsStr::from_bytes(bytes))
+}
+
+fn cap_stat(md: &cap_std::fs::Metadata) -> Filestat {
+    Filestat {
+        dev: md.dev(),
+        ino: md.ino(),
+        filetype: FileType::from_mode(md.mode()),
+        nlink: md.nlink(),
+        size: md.size(),
+        atim: host_time_ns(md.atime(), md.atime_nsec()),
+        mtim: host_time_ns(md.mtime(), md.mtime_nsec()),
+        ctim: host_time_ns(md.ctime(), md.ctime_nsec()),
+    }
+}
+
+fn std_stat(md: &fs::Metadata) -> Filestat {
+    use std::os::unix::fs::MetadataExt as M;
+    Filestat {
+        dev: M::dev(md),
+        ino: M::ino(md),
+        filetype: FileType::from_mode(M::mode(md)),
+        nlink: M::nlink(md),
+        size: M::size(md),
+        atim: host_time_ns(M::atime(md), M::atime_nsec(md)),
+        mtim: host_time_ns(M::mtime(md), M::mtime_nsec(md)),
+        ctim: host_time_ns(M::ctime(md), M::ctime_nsec(md)),
+    }
+}
+
+/// One-name, no-follow lookups on host directory handles.
+pub(crate) struct HostWalk;
+
+impl Walk for HostWalk {
+    type Dir = Dir;
+    type Meta = FileType;
+
+    fn kind(&self, dir: &Dir, name: &[u8]) -> Result<Option<FileType>, FsError> {
+        // A single normal component: cap-std does one fstatat(AT_SYMLINK_NOFOLLOW).
+        match dir.symlink_metadata(p(name)) {
+            Ok(md) => Ok(Some(FileType::from_mode(md.mode()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn readlink(&self, dir: &Dir, name: &[u8]) -> Result<Vec<u8>, FsError> {
+        Ok(dir.read_link_contents(p(name))?.into_os_string().into_vec())
+    }
+
+    fn descend(&self, dir: &Dir, name: &[u8], _meta: FileType) -> Result<Dir, FsError> {
+        Ok(dir.open_dir_nofollow(p(name))?)
+    }
+
+    fn try_descend(&self, dir: &Dir, name: &[u8]) -> Result<Option<Dir>, FsError> {
+        // One syscall for the common case; anything but a plain directory is
+        // classified by `kind` afterwards.
+        use rustix::io::Errno;
+        match dir.open_dir_nofollow(p(name)) {
+            Ok(d) => Ok(Some(d)),
+            Err(e) => match e.raw_os_error().map(Errno::from_raw_os_error) {
+                Some(Errno::NOTDIR | Errno::LOOP | Errno::NOENT) => Ok(None),
+                _ => Err(e.into()),
+            },
+        }
+    }
+}
+
+/// A parent directory: the handle itself, or one cap-std opened below it.
+enum DirRef<'a> {
+    Borrowed(&'a Dir),
+    Owned(Dir),
+}
+
+impl std::ops::Deref for DirRef<'_> {
+    type Target = Dir;
+    fn deref(&self) -> &Dir {
+        match self {
+            DirRef::Borrowed(d) => d,
+            DirRef::Owned(d) => d,
+        }
+    }
+}
+
+/// A host directory handle.
+pub struct HostDir {
+    dir: Dir,
+    access: Access,
+    label: Arc<str>,
+}
+
+impl fmt::Debug for HostDir {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HostDir({}, {:?})", self.label, self.access)
+    }
+}
+
+impl HostDir {
+    /// Opens the host directory `path` with ambient authority: the one place
+    /// this backing uses a host path. Fails with the host's error (`NotFound`,
+    /// `ENOTDIR`, ...), which the world turns into a [`SetupError`](crate::SetupError).
+    pub fn open(path: &Path, access: Access) -> std::io::Result<Self> {
+        let dir = Dir::open_ambient_dir(path, cap_std::ambient_authority())?;
+        Ok(HostDir {
+            dir,
+            access,
+            label: Arc::from(path.display().to_string()),
+        })
+    }
+
+    /// Wraps an already open cap-std directory.
+    pub fn from_cap_dir(dir: Dir, access: Access) -> Self {
+        HostDir {
+            dir,
+            access,
+            label: Arc::from("<dir>"),
+        }
+    }
+
+    fn child(&self, dir: Dir) -> HostDir {
+        HostDir {
+            dir,
+            access: self.access,
+            label: Arc::clone(&self.label),
+        }
+    }
+
+    /// Validates `path`, opens its parent through cap-std, and returns the last component.
+    fn parent(&self, path: &[u8]) -> Result<(DirRef<'_>, Last), FsError> {
+        validate_path(path)?;
+        let (dirname, last) = split_last(path);
+        let dir = if dirname.is_empty() {
+            DirRef::Borrowed(&self.dir)
+        } else {
+            DirRef::Owned(self.dir.open_dir(p(dirname))?)
+        };
+        Ok((dir, last))
+    }
+
+    fn same_backing<'a>(&self, other: &'a dyn DirHandle) -> Result<&'a HostDir, FsError> {
+        let any: &dyn std::any::Any = other;
+        any.downcast_ref::<HostDir>()
+            .ok_or_else(|| FsError::new(FsErrorKind::XDev))
+    }
+
+    /// For a name that had a trailing slash: the error (or `Ok`) the operation
+    /// gets when it must be a directory and is not followed.
+    fn require_dir(dir: &Dir, name: &[u8]) -> Result<Option<FileType>, FsError> {
+        HostWalk.kind(dir, name)
+    }
+}
+
+fn spec(t: TimeSpec) -> Option<cap_fs_ext::SystemTimeSpec> {
+    match t {
+        TimeSpec::Omit => None,
+        TimeSpec::Now => Some(cap_fs_ext::SystemTimeSpec::SymbolicNow),
+        TimeSpec::Set(ns) => Some(cap_fs_ext::SystemTimeSpec::Absolute(
+            cap_std::time::SystemTime::from_std(UNIX_EPOCH + Duration::from_nanos(ns)),
+        )),
+    }
+}
+
+impl DirHandle for HostDir {
+    fn access(&self) -> Access {
+        self.access
+    }
+
+    fn stat(&self) -> Result<Filestat, FsError> {
+        Ok(cap_stat(&self.dir.dir_metadata()?))
+    }
+
+    fn open_at(&self, path: &[u8], flags: OpenFlags) -> Result<Opened, FsError> {
+        flags.check(self.access)?;
+        validate_path(path)?;
+        let follow = if flags.nofollow {
+            FollowSymlinks::No
+        } else {
+            FollowSymlinks::Yes
+        };
+        let exclusive = flags.create && flags.exclusive;
+        let writes = flags.write || flags.append;
+        // cap-std (like std) refuses O_CREAT without write access and O_TRUNC
+        // with O_APPEND or without write; POSIX and preview1 allow both. Create
+        // or truncate through a write-only open first, then open as asked.
+        let prephase = (flags.create && !writes) || (flags.truncate && !flags.write);
+        if prephase {
+            let mut o = OpenOptions::new();
+            o.write(true)
+                .create(flags.create)
+                .create_new(exclusive)
+                .truncate(flags.truncate)
+                .follow(follow);
+            if flags.directory {
+                o.custom_flags(rustix::fs::OFlags::DIRECTORY.bits() as i32);
+            }
+            drop(self.dir.open_with(p(path), &o)?);
+        }
+        let mut o = OpenOptions::new();
+        o.read(flags.read || !writes)
+            .write(flags.write)
+            .append(flags.append)
+            .follow(follow)
+            .maybe_dir(true);
+        if !prephase {
+            o.create(flags.create)
+                .create_new(exclusive)
+                .truncate(flags.truncate);
+        }
+        if flags.directory {
+            o.custom_flags(rustix::fs::OFlags::DIRECTORY.bits() as i32);
+        }
+        let file = self.dir.open_with(p(path), &o)?;
+        if file.metadata()?.is_dir() {
+            return Ok(Opened::Dir(Box::new(
+                self.child(Dir::from_std_file(file.into_std())),
+            )));
+        }
+        Ok(Opened::File(Box::new(HostFile {
+            file: file.into_std(),
+            readable: flags.read,
+            writable: writes,
+        })))
+    }
+
+    fn stat_at(&self, path: &[u8], follow: bool) -> Result<Filestat, FsError> {
+        if !follow {
+            let (dir, last) = self.parent(path)?;
+            if let Last::Name {
+                name,
+                dir_required: false,
+            } = last
+            {
+                return Ok(cap_stat(&dir.symlink_metadata(p(&name))?));
+            }
+        }
+        validate_path(path)?;
+        Ok(cap_stat(&self.dir.metadata(p(path))?))
+    }
+
+    fn read_dir(&self) -> Result<Vec<DirEntry>, FsError> {
+        use rustix::fs::DirEntryExt;
+        Access::need(self.access.read)?;
+        let mut out = Vec::new();
+        for entry in self.dir.entries()? {
+            let entry = entry?;
+            let name = entry.file_name().into_vec();
+            if name == b"." || name == b".." {
+                continue;
+            }
+            let ft = entry.file_type()?;
+            let filetype = if ft.is_dir() {
+                FileType::Directory
+            } else if ft.is_symlink() {
+                FileType::SymbolicLink
+            } else if ft.is_file() {
+                FileType::RegularFile
+            } else if ft.is_char_device() {
+                FileType::CharacterDevice
+            } else if ft.is_block_device() {
+                FileType::BlockDevice
+            } else if ft.is_socket() {
+                FileType::SocketStream
+            } else {
+                FileType::Unknown
+            };
+            out.push(DirEntry {
+                name,
+                filetype,
+                ino: entry.ino(),
+            });
+        }
+        Ok(out)
+    }
+
+    fn create_dir_at(&self, path: &[u8]) -> Result<(), FsError> {
+        Access::need(self.access.create)?;
+        let (dir, last) = self.parent(path)?;
+        let Last::Name { name, .. } = last else {
+            return Err(FsErrorKind::Exists.into());
+        };
+        Ok(dir.create_dir(p(&name))?)
+    }
+
+    fn remove_dir_at(&self, path: &[u8]) -> Result<(), FsError> {
+        Access::need(self.access.write)?;
+        let (dir, last) = self.parent(path)?;
+        let Last::Name { name, .. } = last else {
+            return Err(FsErrorKind::Inval.into());
+        };
+        Ok(dir.remove_dir(p(&name))?)
+    }
+
+    fn unlink_at(&self, path: &[u8]) -> Result<(), FsError> {
+        Access::need(self.access.write)?;
+        let (dir, last) = self.parent(path)?;
+        let Last::Name { name, dir_required } = last else {
+            return Err(FsErrorKind::IsDir.into());
+        };
+        if dir_required {
+            return Err(match Self::require_dir(&dir, &name)? {
+                None => FsErrorKind::NotFound,
+                Some(FileType::Directory) => FsErrorKind::IsDir,
+                Some(_) => FsErrorKind::NotDir,
+            }
+            .into());
+        }
+        Ok(dir.remove_file(p(&name))?)
+    }
+
+    fn rename_at(&self, old: &[u8], new_dir: &dyn DirHandle, new: &[u8]) -> Result<(), FsError> {
+        Access::need(self.access.write)?;
+        Access::need(new_dir.access().create)?;
+        let other = self.same_backing(new_dir)?;
+        let (odir, olast) = self.parent(old)?;
+        let (ndir, nlast) = other.parent(new)?;
+        let (
+            Last::Name {
+                name: oname,
+                dir_required: odr,
+            },
+            Last::Name {
+                name: nname,
+                dir_required: ndr,
+            },
+        ) = (olast, nlast)
+        else {
+            return Err(FsErrorKind::Busy.into());
+        };
+        if odr || ndr {
+            match Self::require_dir(&odir, &oname)? {
+                None => return Err(FsErrorKind::NotFound.into()),
+                Some(FileType::Directory) => {}
+                Some(_) => return Err(FsErrorKind::NotDir.into()),
+            }
+        }
+        Ok(odir.rename(p(&oname), &ndir, p(&nname))?)
+    }
+
+    fn link_at(
+        &self,
+        old: &[u8],
+        follow: bool,
+        new_dir: &dyn DirHandle,
+        new: &[u8],
+    ) -> Result<(), FsError> {
+        Access::need(self.access.write)?;
+        Access::need(new_dir.access().create)?;
+        let other = self.same_backing(new_dir)?;
+        // The source is walked with this crate's resolver over single-name,
+        // no-follow cap-std lookups, so a followed final symlink stays confined too.
+        let mut walker = Walker::new(&HostWalk);
+        let mut st = Stack::new(&self.dir);
+        let last = walker.parent(&mut st, old)?;
+        let (last, found) = walker.finish(&mut st, last, follow)?;
+        let oname = match (last, found.filetype()) {
+            (_, None) => return Err(FsErrorKind::NotFound.into()),
+            (Last::Itself, _) | (_, Some(FileType::Directory)) => {
+                return Err(FsErrorKind::Perm.into());
+            }
+            (Last::Name { name, .. }, Some(_)) => name,
+        };
+        let (ndir, nlast) = other.parent(new)?;
+        let Last::Name { name, dir_required } = nlast else {
+            return Err(FsErrorKind::Exists.into());
+        };
+        if dir_required {
+            return Err(match Self::require_dir(&ndir, &name)? {
+                Some(_) => FsErrorKind::Exists,
+                None => FsErrorKind::NotFound,
+            }
+            .into());
+        }
+        Ok(st.top().hard_link(p(&oname), &ndir, p(&name))?)
+    }
+
+    fn symlink_at(&self, target: &[u8], link: &[u8]) -> Result<(), FsError> {
+        Access::need(self.access.create)?;
+        validate_path(target)?;
+        let (dir, last) = self.parent(link)?;
+        let Last::Name { name, dir_required } = last else {
+            return Err(FsErrorKind::Exists.into());
+        };
+        if dir_required {
+            return Err(match Self::require_dir(&dir, &name)? {
+                Some(_) => FsErrorKind::Exists,
+                None => FsErrorKind::NotFound,
+            }
+            .into());
+        }
+        Ok(dir.symlink_contents(p(target), p(&name))?)
+    }
+
+    fn readlink_at(&self, path: &[u8]) -> Result<Vec<u8>, FsError> {
+        Access::need(self.access.read)?;
+        let (dir, last) = self.parent(path)?;
+        let Last::Name { name, dir_required } = last else {
+            return Err(FsErrorKind::Inval.into());
+        };
+        if dir_required {
+            return Err(match Self::require_dir(&dir, &name)? {
+                None => FsErrorKind::NotFound,
+                Some(FileType::SymbolicLink | FileType::Directory) => FsErrorKind::Inval,
+                Some(_) => FsErrorKind::NotDir,
+            }
+            .into());
+        }
+        Ok(dir
+            .read_link_contents(p(&name))?
+            .into_os_string()
+            .into_vec())
+    }
+
+    fn set_times_at(
+        &self,
+        path: &[u8],
+        follow: bool,
+        atime: TimeSpec,
+        mtime: TimeSpec,
+    ) -> Result<(), FsError> {
+        Access::need(self.access.write)?;
+        if !follow {
+            let (dir, last) = self.parent(path)?;
+            if let Last::Name {
+                name,
+                dir_required: false,
+            } = last
+            {
+                return Ok(dir.set_symlink_times(p(&name), spec(atime), spec(mtime))?);
+            }
+        }
+        validate_path(path)?;
+        Ok(self.dir.set_times(p(path), spec(atime), spec(mtime))?)
+    }
+
+    fn resolve(&self, path: &[u8], follow: bool) -> Result<Resolved, FsError> {
+        resolve_with(&HostWalk, &self.dir, path, follow)
+    }
+
+    fn reopen(&self, access: Access) -> Result<Box<dyn DirHandle>, FsError> {
+        Ok(Box::new(HostDir {
+            dir: self.dir.try_clone()?,
+            access: Access {
+                read: self.access.read && access.read,
+                write: self.access.write && access.write,
+                create: self.access.create && access.create,
+            },
+            label: Arc::clone(&self.label),
+        }))
+    }
+}
+
+/// An open host file.
+#[derive(Debug)]
+pub struct HostFile {
+    file: fs::File,
+    readable: bool,
+    writable: bool,
+}
+
+impl FileHandle for HostFile {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, FsError> {
+        if !self.readable {
+            return Err(FsErrorKind::BadF.into());
+        }
+        Ok(self.file.read(buf)?)
+    }
+
+    fn write(&mut self, buf: &[u8]) -> Result<usize, FsError> {
+        if !self.writable {
+            return Err(FsErrorKind::BadF.into());
+        }
+        Ok(self.file.write(buf)?)
+    }
+
+    fn pread(&mut self, buf: &mut [u8], offset: u64) -> Result<usize, FsError> {
+        if !self.readable {
+            return Err(FsErrorKind::BadF.into());
+        }
+        Ok(self.file.read_at(buf, offset)?)
+    }
+
+    fn pwrite(&mut self, buf: &[u8], offset: u64) -> Result<usize, FsError> {
+        if !self.writable {
+            return Err(FsErrorKind::BadF.into());
+        }
+        Ok(self.file.write_at(buf, offset)?)
+    }
+
+    fn seek(&mut self, pos: SeekFrom) -> Result<u64, FsError> {
+        Ok(self.file.seek(pos)?)
+    }
+
+    fn set_len(&mut self, len: u64) -> Result<(), FsError> {
+        if !self.writable {
+            return Err(FsErrorKind::BadF.into());
+        }
+        Ok(self.file.set_len(len)?)
+    }
+
+    fn sync(&mut self, data_only: bool) -> Result<(), FsError> {
+        if data_only {
+            Ok(self.file.sync_data()?)
+        } else {
+            Ok(self.file.sync_all()?)
+        }
+    }
+
+    fn set_times(&mut self, atime: TimeSpec, mtime: TimeSpec) -> Result<(), FsError> {
+        let at = |t: TimeSpec| match t {
+            TimeSpec::Omit => None,
+            TimeSpec::Now => Some(std::time::SystemTime::now()),
+            TimeSpec::Set(ns) => Some(UNIX_EPOCH + Duration::from_nanos(ns)),
+        };
+        let mut times = fs::FileTimes::new();
+        if let Some(t) = at(atime) {
+            times = times.set_accessed(t);
+        }
+        if let Some(t) = at(mtime) {
+            times = times.set_modified(t);
+        }
+        Ok(self.file.set_times(times)?)
+    }
+
+    fn stat(&mut self) -> Result<Filestat, FsError> {
+        Ok(std_stat(&self.file.metadata()?))
+    }
+
+    fn set_append(&mut self, append: bool) -> Result<(), FsError> {
+        use rustix::fs::OFlags;
+        let mut fl = rustix::fs::fcntl_getfl(&self.file).map_err(std::io::Error::from)?;
+        fl.set(OFlags::APPEND, append);
+        rustix::fs::fcntl_setfl(&self.file, fl).map_err(std::io::Error::from)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,1002 @@
+//! The virtual backing: a directory inside any `virtual_fs::FileSystem`.
+//!
+//! `virtual-fs` filesystems take absolute paths, do not resolve `..` and (for
+//! the in-memory `mem_fs` / `TmpFileSystem`) keep symlinks as inert records. So
+//! this backing walks every guest path itself with [`crate::resolve`], one
+//! no-follow lookup per component, and hands the filesystem only absolute,
+//! symlink-free, `..`-free paths. On an in-memory filesystem this crate
+//! created itself ([`VirtualFs::in_memory`], the default sandbox), where a
+//! lookup can only pass through real directories, a path without `..` whose
+//! final component needs no symlink following is checked with a single lookup
+//! instead; anything else takes the walk. Inode numbers are synthesized: one counter per
+//! filesystem, keyed by the normalized path, stable for the life of the
+//! [`VirtualFs`] and identical between stat and readdir. `virtual-fs` files are
+//! async; they are driven with `futures::executor::block_on`, which needs no
+//! runtime for in-memory files.
+//!
+//! What this backing does not do: hard links (`mem_fs` has none; the error is
+//! `Unsupported`), and times on directories or symlinks (`virtual-fs` has no
+//! path-level `set_times`; also `Unsupported`).
+
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::fmt;
+use std::io::SeekFrom;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use futures::executor::block_on;
+use virtual_fs::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt, FileSystem, VirtualFile};
+
+use super::{
+    Access, DirEntry, DirHandle, FileHandle, FileType, Filestat, OpenFlags, Opened, TimeSpec,
+    now_ns,
+};
+use crate::error::{FsError, FsErrorKind};
+use crate::resolve::{
+    Final, Last, Resolved, Stack, Walk, WalkMeta, Walker, join_path, resolve_with, split_last,
+    validate_path,
+};
+
+/// The filesystem type the virtual backing accepts.
+pub type SharedFileSystem = Arc<dyn FileSystem + Send + Sync>;
+
+fn os(name: &[u8]) -> &OsStr {
+    OsStr::from_bytes(name)
+}
+
+fn filetype_of(md: &virtual_fs::Metadata) -> FileType {
+    let ft = &md.ft;
+    if ft.is_dir() {
+        FileType::Directory
+    } else if ft.is_symlink() {
+        FileType::SymbolicLink
+    } else if ft.is_file() {
+        FileType::RegularFile
+    } else if ft.is_char_device() {
+        FileType::CharacterDevice
+    } else if ft.is_block_device() {
+        FileType::BlockDevice
+    } else if ft.is_socket() {
+        FileType::SocketStream
+    } else {
+        FileType::Unknown
+    }
+}
+
+/// What a lookup in a virtual filesystem found, and where.
+pub(crate) struct VfsMeta {
+    md: virtual_fs::Metadata,
+    path: PathBuf,
+}
+
+impl WalkMeta for VfsMeta {
+    fn filetype(&self) -> FileType {
+        filetype_of(&self.md)
+    }
+}
+
+/// One-name lookups on a `virtual_fs` filesystem (paths are the directory references).
+pub(crate) struct VfsWalk<'a> {
+    pub(crate) fs: &'a dyn FileSystem,
+}
+
+impl Walk for VfsWalk<'_> {
+    type Dir = PathBuf;
+    type Meta = VfsMeta;
+
+    fn kind(&self, dir: &PathBuf, name: &[u8]) -> Result<Option<VfsMeta>, FsError> {
+        let path = dir.join(os(name));
+        match self.fs.symlink_metadata(&path) {
+            Ok(md) => Ok(Some(VfsMeta { md, path })),
+            Err(virtual_fs::FsError::EntryNotFound) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn readlink(&self, dir: &PathBuf, name: &[u8]) -> Result<Vec<u8>, FsError> {
+        let target = self.fs.readlink(&dir.join(os(name)))?;
+        Ok(target.into_os_string().into_vec())
+    }
+
+    fn descend(&self, _dir: &PathBuf, _name: &[u8], meta: VfsMeta) -> Result<PathBuf, FsError> {
+        Ok(meta.path)
+    }
+}
+
+use std::os::unix::ffi::OsStringExt;
+
+#[derive(Default)]
+struct InodeMap {
+    by_path: HashMap<PathBuf, u64>,
+    next: u64,
+}
+
+/// A named `virtual_fs` filesystem with its synthesized device id and inode numbers.
+pub struct VirtualFs {
+    name: String,
+    fs: SharedFileSystem,
+    dev: u64,
+    inodes: Mutex<InodeMap>,
+    /// Lookups never traverse a symlink (a `TmpFileSystem` this crate created
+    /// and into which nothing was mounted): see [`VfsDir::fast_locate`].
+    inert: bool,
+}
+
+impl fmt::Debug for VirtualFs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VirtualFs")
+            .field("name", &self.name)
+            .field("dev", &self.dev)
+            .finish_non_exhaustive()
+    }
+}
+
+impl VirtualFs {
+    /// Wraps `fs` under `name`; `dev` is the device id its stats report.
+    ///
+    /// Every guest path is walked one component at a time, whatever `fs` does
+    /// with symlinks or mounts.
+    pub fn new(name: impl Into<String>, fs: SharedFileSystem, dev: u64) -> Arc<Self> {
+        Self::with_mode(name.into(), fs, dev, false)
+    }
+
+    /// A fresh, empty in-memory filesystem (`TmpFileSystem`) named `name`.
+    ///
+    /// Because this crate made it, it knows that looking up a path never
+    /// traverses a symlink there (a `mem_fs` lookup fails on any non-directory
+    /// component), so a path without `..` is checked with one lookup instead
+    /// of one per component. Mounting another filesystem into it (through
+    /// `TmpFileSystem::union` on [`filesystem`](Self::filesystem)) voids that
+    /// knowledge: mount into a filesystem given to [`new`](Self::new) instead.
+    pub fn in_memory(name: impl Into<String>, dev: u64) -> Arc<Self> {
+        Self::with_mode(
+            name.into(),
+            Arc::new(virtual_fs::TmpFileSystem::new()),
+            dev,
+            true,
+        )
+    }
+
+    fn with_mode(name: String, fs: SharedFileSystem, dev: u64, inert: bool) -> Arc<Self> {
+        Arc::new(VirtualFs {
+            name,
+            fs,
+            dev,
+            inodes: Mutex::new(InodeMap {
+                by_path: HashMap::new(),
+                next: 1,
+            }),
+            inert,
+        })
+    }
+
+    /// The name the filesystem was registered under.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The wrapped filesystem.
+    pub fn filesystem(&self) -> &SharedFileSystem {
+        &self.fs
+    }
+
+    /// The device id of every object in this filesystem.
+    pub fn dev(&self) -> u64 {
+        self.dev
+    }
+
+    /// The inode number of the object at `path` (absolute, normalized).
+    /// Numbers start at 1 and are never reused while the path keeps its object.
+    pub fn ino(&self, path: &Path) -> u64 {
+        let mut map = self.inodes.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(ino) = map.by_path.get(path) {
+            return *ino;
+        }
+        let ino = map.next;
+        map.next += 1;
+        map.by_path.insert(path.to_path_buf(), ino);
+        ino
+    }
+
+    /// Forgets the numbers of `path` and everything below it (after a removal).
+    fn forget(&self, path: &Path) {
+        let mut map = self.inodes.lock().unwrap_or_else(PoisonError::into_inner);
+        map.by_path.retain(|p, _| !p.starts_with(path));
+    }
+
+    /// Carries the numbers of `from` and everything below it over to `to` (after a rename).
+    fn moved(&self, from: &Path, to: &Path) {
+        let mut map = self.inodes.lock().unwrap_or_else(PoisonError::into_inner);
+        map.by_path.retain(|p, _| !p.starts_with(to));
+        let moving: Vec<(PathBuf, u64)> = map
+            .by_path
+            .iter()
+            .filter(|(p, _)| p.starts_with(from))
+            .map(|(p, i)| (p.clone(), *i))
+            .collect();
+        for (old, ino) in moving {
+            map.by_path.remove(&old);
+            if let Ok(rest) = old.strip_prefix(from) {
+                map.by_path.insert(to.join(rest), ino);
+            }
+        }
+    }
+
+    fn stat_path(&self, path: &Path) -> Result<Filestat, FsError> {
+        let md = self.fs.symlink_metadata(path)?;
+        Ok(self.stat_of(path, &md))
+    }
+
+    fn stat_of(&self, path: &Path, md: &virtual_fs::Metadata) -> Filestat {
+        Filestat {
+            dev: self.dev,
+            ino: self.ino(path),
+            filetype: filetype_of(&md),
+            nlink: 1,
+            size: md.len,
+            atim: md.accessed,
+            mtim: md.modified,
+            // virtual-fs keeps no status-change time; the last modification is the closest.
+            ctim: md.modified,
+        }
+    }
+
+    /// Opens the directory at the absolute `path` of this filesystem.
+    ///
+    /// `path` is resolved like a guest path from the filesystem root (symlinks
+    /// inside the filesystem are followed, `..` cannot climb above `/`).
+    pub fn open_dir(self: &Arc<Self>, path: &Path, access: Access) -> Result<VfsDir, FsError> {
+        let root = PathBuf::from("/");
+        let rel = path.strip_prefix("/").unwrap_or(path);
+        let dir = if rel.as_os_str().is_empty() {
+            let md = self.fs.metadata(&root)?;
+            if !md.is_dir() {
+                return Err(FsErrorKind::NotDir.into());
+            }
+            root
+        } else {
+            let walk = VfsWalk { fs: &*self.fs };
+            let r = resolve_with(&walk, &root, rel.as_os_str().as_bytes(), true)?;
+            match r.filetype() {
+                Some(FileType::Directory) => join_path(&root, r.path_bytes()),
+                Some(_) => return Err(FsErrorKind::NotDir.into()),
+                None => return Err(FsErrorKind::NotFound.into()),
+            }
+        };
+        Ok(VfsDir {
+            vfs: Arc::clone(self),
+            path: dir,
+            access,
+        })
+    }
+
+    /// Creates the directory `path` and its missing parents (setup only; no guest path).
+    pub(crate) fn create_dir_all(&self, path: &Path) -> Result<(), FsError> {
+        let mut cur = PathBuf::from("/");
+        for comp in path.components() {
+            if let std::path::Component::Normal(n) = comp {
+                cur.push(n);
+                match self.fs.symlink_metadata(&cur) {
+                    Ok(md) if md.is_dir() => {}
+                    Ok(_) => return Err(FsErrorKind::NotDir.into()),
+                    Err(virtual_fs::FsError::EntryNotFound) => self.fs.create_dir(&cur)?,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A directory inside a [`VirtualFs`].
+pub struct VfsDir {
+    vfs: Arc<VirtualFs>,
+    path: PathBuf,
+    access: Access,
+}
+
+impl fmt::Debug for VfsDir {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "VfsDir({}:{}, {:?})",
+            self.vfs.name,
+            self.path.display(),
+            self.access
+        )
+    }
+}
+
+impl VfsDir {
+    /// The absolute path of this directory inside its filesystem.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The filesystem this directory belongs to.
+    pub fn vfs(&self) -> &Arc<VirtualFs> {
+        &self.vfs
+    }
+
+    fn walk(&self) -> VfsWalk<'_> {
+        VfsWalk { fs: &*self.vfs.fs }
+    }
+
+    fn fs(&self) -> &dyn FileSystem {
+        &*self.vfs.fs
+    }
+
+    /// The lexical directory part of `path` below this directory, if it has no `..`.
+    fn lexical_dir(&self, dirname: &[u8], extra: usize) -> Option<(PathBuf, usize)> {
+        let mut dir =
+            PathBuf::with_capacity(self.path.as_os_str().len() + dirname.len() + extra + 2);
+        dir.push(&self.path);
+        let mut n = 0;
+        for c in dirname.split(|b| *b == b'/') {
+            match c {
+                b"" | b"." => {}
+                b".." => return None,
+                name => {
+                    dir.push(os(name));
+                    n += 1;
+                }
+            }
+        }
+        Some((dir, n))
+    }
+
+    /// The parent directory of `path` with one lookup, when the filesystem is
+    /// inert and the path has no `..`; `None` means "walk it".
+    fn fast_parent(&self, path: &[u8]) -> Option<(PathBuf, Last)> {
+        if !self.vfs.inert || validate_path(path).is_err() {
+            return None;
+        }
+        let (dirname, last) = split_last(path);
+        let (dir, n) = self.lexical_dir(dirname, 0)?;
+        // On an inert filesystem a lookup only passes through real directories,
+        // so a directory here is exactly what the walk would have reached.
+        if n > 0 && !self.fs().symlink_metadata(&dir).ok()?.is_dir() {
+            return None;
+        }
+        Some((dir, last))
+    }
+
+    /// [`Self::locate`] with one or two lookups, when the filesystem is inert,
+    /// the path has no `..`, and no final symlink needs following; `None`
+    /// means "walk it" (which also produces the precise error). Returns the
+    /// location, its metadata (`None`: missing) and whether the path ended in `/`.
+    fn fast_locate(
+        &self,
+        path: &[u8],
+        follow: bool,
+    ) -> Option<(PathBuf, Option<virtual_fs::Metadata>, bool)> {
+        if !self.vfs.inert || validate_path(path).is_err() {
+            return None;
+        }
+        let (dirname, last) = split_last(path);
+        let name_len = match &last {
+            Last::Name { name, .. } => name.len(),
+            Last::Itself => 0,
+        };
+        let (mut loc, n) = self.lexical_dir(dirname, name_len)?;
+        let Last::Name { name, dir_required } = last else {
+            let md = self.fs().symlink_metadata(&loc).ok()?;
+            return md.is_dir().then_some((loc, Some(md), false));
+        };
+        loc.push(os(&name));
+        match self.fs().symlink_metadata(&loc) {
+            Ok(md) => {
+                let clean = match filetype_of(&md) {
+                    FileType::Directory => true,
+                    FileType::SymbolicLink => !(follow || dir_required),
+                    _ => !dir_required,
+                };
+                clean.then_some((loc, Some(md), dir_required))
+            }
+            Err(virtual_fs::FsError::EntryNotFound) => {
+                loc.pop();
+                if n > 0 && !self.fs().symlink_metadata(&loc).ok()?.is_dir() {
+                    return None;
+                }
+                loc.push(os(&name));
+                Some((loc, None, dir_required))
+            }
+            Err(_) => None,
+        }
+    }
+
+    /// Walks all but the last component: the parent directory and the last component.
+    fn parent(&self, path: &[u8]) -> Result<(PathBuf, Last), FsError> {
+        if let Some(found) = self.fast_parent(path) {
+            return Ok(found);
+        }
+        let w = self.walk();
+        let mut walker = Walker::new(&w);
+        let mut st = Stack::new(&self.path);
+        let last = walker.parent(&mut st, path)?;
+        Ok((st.top().clone(), last))
+    }
+
+    /// Walks the whole path, following a final symlink if `follow`: the object's
+    /// location and type (`None`: missing).
+    fn locate(&self, path: &[u8], follow: bool) -> Result<(PathBuf, Option<FileType>), FsError> {
+        let (loc, md) = self.locate_meta(path, follow)?;
+        Ok((loc, md.as_ref().map(filetype_of)))
+    }
+
+    /// Like [`Self::locate`], with the object's metadata (`None`: missing).
+    fn locate_meta(
+        &self,
+        path: &[u8],
+        follow: bool,
+    ) -> Result<(PathBuf, Option<virtual_fs::Metadata>), FsError> {
+        if let Some((loc, md, _)) = self.fast_locate(path, follow) {
+            return Ok((loc, md));
+        }
+        let w = self.walk();
+        let mut walker = Walker::new(&w);
+        let mut st = Stack::new(&self.path);
+        let last = walker.parent(&mut st, path)?;
+        let (_, found) = walker.finish(&mut st, last, follow)?;
+        match found {
+            Final::Itself => {
+                let loc = st.top().clone();
+                let md = self.fs().symlink_metadata(&loc)?;
+                Ok((loc, Some(md)))
+            }
+            Final::Found(Some(meta)) => Ok((meta.path, Some(meta.md))),
+            Final::Found(None) => {
+                // The final name is missing: its place is in the top directory.
+                let last = split_last(path).1;
+                let mut loc = st.top().clone();
+                if let Last::Name { name, .. } = last {
+                    loc.push(os(&name));
+                }
+                Ok((loc, None))
+            }
+        }
+    }
+
+    fn kind_at(&self, dir: &Path, name: &[u8]) -> Result<Option<FileType>, FsError> {
+        let dir = dir.to_path_buf();
+        Ok(self.walk().kind(&dir, name)?.map(|m| m.filetype()))
+    }
+
+    fn same_fs<'a>(&self, other: &'a dyn DirHandle) -> Result<&'a VfsDir, FsError> {
+        let any: &dyn std::any::Any = other;
+        match any.downcast_ref::<VfsDir>() {
+            Some(d) if Arc::ptr_eq(&d.vfs, &self.vfs) => Ok(d),
+            _ => Err(FsErrorKind::XDev.into()),
+        }
+    }
+
+    fn open_file(&self, loc: &Path, flags: OpenFlags) -> Result<VfsFile, FsError> {
+        if flags.truncate && !(flags.write || flags.append) {
+            let mut f = self.fs().new_open_options().write(true).open(loc)?;
+            f.set_len(0)?;
+        }
+        let writes = flags.write || flags.append;
+        let file = self
+            .fs()
+            .new_open_options()
+            .read(flags.read)
+            .write(writes)
+            .append(flags.append)
+            .truncate(flags.truncate && writes)
+            .open(loc)?;
+        Ok(VfsFile {
+            file,
+            vfs: Arc::clone(&self.vfs),
+            path: loc.to_path_buf(),
+            readable: flags.read,
+            writable: writes,
+            append: flags.append,
+        })
+    }
+
+    /// The object `open_at` acts on, found by walking (symlinks followed with
+    /// `open`'s rules): its location, type and whether a directory was required.
+    fn walk_open_target(
+        &self,
+        path: &[u8],
+        flags: OpenFlags,
+    ) -> Result<(PathBuf, Option<FileType>, bool), FsError> {
+        let w = self.walk();
+        let mut walker = Walker::new(&w);
+        let mut st = Stack::new(&self.path);
+        let mut last = walker.parent(&mut st, path)?;
+        loop {
+            let (name, dir_required) = match &last {
+                Last::Itself => {
+                    if flags.create && flags.exclusive {
+                        return Err(FsErrorKind::Exists.into());
+                    }
+                    return Ok((st.top().clone(), Some(FileType::Directory), false));
+                }
+                Last::Name { name, dir_required } => (name.clone(), *dir_required),
+            };
+            if flags.create && dir_required {
+                // Linux: O_CREAT with a trailing slash is EISDIR, whatever is there.
+                return Err(FsErrorKind::IsDir.into());
+            }
+            let kind = w.kind(st.top(), &name)?.map(|m| m.filetype());
+            if kind != Some(FileType::SymbolicLink) {
+                return Ok((st.top().join(os(&name)), kind, dir_required));
+            }
+            if flags.create && flags.exclusive {
+                return Err(FsErrorKind::Exists.into());
+            }
+            if flags.nofollow && !dir_required {
+                return Err(if flags.directory {
+                    FsErrorKind::NotDir
+                } else {
+                    FsErrorKind::Loop
+                }
+                .into());
+            }
+            let target = walker.hop(st.top(), &name)?;
+            let (dirname, next) = crate::resolve::split_last(&target);
+            walker.dirs(&mut st, dirname)?;
+            last = match next {
+                Last::Name {
+                    name,
+                    dir_required: d,
+                } => Last::Name {
+                    name,
+                    dir_required: d || dir_required,
+                },
+                Last::Itself => Last::Itself,
+            };
+        }
+    }
+
+    /// Opens the object found by `open_at`'s lookup.
+    fn open_target(
+        &self,
+        loc: PathBuf,
+        kind: Option<FileType>,
+        dir_required: bool,
+        flags: OpenFlags,
+    ) -> Result<Opened, FsError> {
+        match kind {
+            Some(FileType::Directory) => {
+                if flags.create && flags.exclusive {
+                    return Err(FsErrorKind::Exists.into());
+                }
+                if flags.create || flags.mutates() {
+                    return Err(FsErrorKind::IsDir.into());
+                }
+                Ok(Opened::Dir(Box::new(VfsDir {
+                    vfs: Arc::clone(&self.vfs),
+                    path: loc,
+                    access: self.access,
+                })))
+            }
+            Some(_) => {
+                if flags.directory || dir_required {
+                    return Err(FsErrorKind::NotDir.into());
+                }
+                if flags.create && flags.exclusive {
+                    return Err(FsErrorKind::Exists.into());
+                }
+                Ok(Opened::File(Box::new(self.open_file(&loc, flags)?)))
+            }
+            None => {
+                if !flags.create {
+                    return Err(FsErrorKind::NotFound.into());
+                }
+                match self
+                    .fs()
+                    .new_open_options()
+                    .write(true)
+                    .create_new(true)
+                    .open(&loc)
+                {
+                    Ok(_) | Err(virtual_fs::FsError::AlreadyExists) => {}
+                    Err(e) => return Err(e.into()),
+                }
+                Ok(Opened::File(Box::new(self.open_file(&loc, flags)?)))
+            }
+        }
+    }
+}
+
+impl DirHandle for VfsDir {
+    fn access(&self) -> Access {
+        self.access
+    }
+
+    fn stat(&self) -> Result<Filestat, FsError> {
+        self.vfs.stat_path(&self.path)
+    }
+
+    fn open_at(&self, path: &[u8], flags: OpenFlags) -> Result<Opened, FsError> {
+        flags.check(self.access)?;
+        // A final symlink (followed or not) always takes the walk below, which
+        // owns the create/exclusive/nofollow rules for symlinks.
+        let (loc, kind, dir_required) = match self.fast_locate(path, true) {
+            Some((loc, md, dir_required)) => {
+                let kind = md.as_ref().map(filetype_of);
+                if flags.create && dir_required {
+                    return Err(FsErrorKind::IsDir.into());
+                }
+                (loc, kind, dir_required)
+            }
+            None => self.walk_open_target(path, flags)?,
+        };
+        self.open_target(loc, kind, dir_required, flags)
+    }
+
+    fn stat_at(&self, path: &[u8], follow: bool) -> Result<Filestat, FsError> {
+        match self.locate_meta(path, follow)? {
+            (loc, Some(md)) => Ok(self.vfs.stat_of(&loc, &md)),
+            (_, None) => Err(FsErrorKind::NotFound.into()),
+        }
+    }
+
+    fn read_dir(&self) -> Result<Vec<DirEntry>, FsError> {
+        Access::need(self.access.read)?;
+        let entries = self.fs().read_dir(&self.path)?;
+        let mut out = Vec::new();
+        for entry in entries {
+            let entry = entry?;
+            let name = entry.file_name().into_vec();
+            let filetype = entry
+                .metadata
+                .as_ref()
+                .map(filetype_of)
+                .unwrap_or(FileType::Unknown);
+            let ino = self.vfs.ino(&self.path.join(os(&name)));
+            out.push(DirEntry {
+                name,
+                filetype,
+                ino,
+            });
+        }
+        Ok(out)
+    }
+
+    fn create_dir_at(&self, path: &[u8]) -> Result<(), FsError> {
+        Access::need(self.access.create)?;
+        let (dir, last) = self.parent(path)?;
+        let Last::Name { name, .. } = last else {
+            return Err(FsErrorKind::Exists.into());
+        };
+        if self.kind_at(&dir, &name)?.is_some() {
+            return Err(FsErrorKind::Exists.into());
+        }
+        self.fs().create_dir(&dir.join(os(&name)))?;
+        Ok(())
+    }
+
+    fn remove_dir_at(&self, path: &[u8]) -> Result<(), FsError> {
+        Access::need(self.access.write)?;
+        let (dir, last) = self.parent(path)?;
+        let Last::Name { name, .. } = last else {
+            return Err(FsErrorKind::Inval.into());
+        };
+        match self.kind_at(&dir, &name)? {
+            None => Err(FsErrorKind::NotFound.into()),
+            Some(FileType::Directory) => {
+                let loc = dir.join(os(&name));
+                self.fs().remove_dir(&loc)?;
+                self.vfs.forget(&loc);
+                Ok(())
+            }
+            Some(_) => Err(FsErrorKind::NotDir.into()),
+        }
+    }
+
+    fn unlink_at(&self, path: &[u8]) -> Result<(), FsError> {
+        Access::need(self.access.write)?;
+        let (dir, last) = self.parent(path)?;
+        let Last::Name { name, dir_required } = last else {
+            return Err(FsErrorKind::IsDir.into());
+        };
+        match self.kind_at(&dir, &name)? {
+            None => Err(FsErrorKind::NotFound.into()),
+            Some(FileType::Directory) => Err(FsErrorKind::IsDir.into()),
+            Some(_) if dir_required => Err(FsErrorKind::NotDir.into()),
+            Some(_) => {
+                let loc = dir.join(os(&name));
+                self.fs().remove_file(&loc)?;
+                self.vfs.forget(&loc);
+                Ok(())
+            }
+        }
+    }
+
+    fn rename_at(&self, old: &[u8], new_dir: &dyn DirHandle, new: &[u8]) -> Result<(), FsError> {
+        Access::need(self.access.write)?;
+        Access::need(new_dir.access().create)?;
+        let other = self.same_fs(new_dir)?;
+        let (odir, olast) = self.parent(old)?;
+        let (ndir, nlast) = other.parent(new)?;
+        let (
+            Last::Name {
+                name: oname,
+                dir_required: odr,
+            },
+            Last::Name {
+                name: nname,
+                dir_required: ndr,
+            },
+        ) = (olast, nlast)
+        else {
+            return Err(FsErrorKind::Busy.into());
+        };
+        let okind = self
+            .kind_at(&odir, &oname)?
+            .ok_or_else(|| FsError::new(FsErrorKind::NotFound))?;
+        let odir_is_dir = okind == FileType::Directory;
+        if (odr || ndr) && !odir_is_dir {
+            return Err(FsErrorKind::NotDir.into());
+        }
+        let oloc = odir.join(os(&oname));
+        let nloc = ndir.join(os(&nname));
+        let nkind = self.kind_at(&ndir, &nname)?;
+        if oloc == nloc {
+            return Ok(());
+        }
+        if odir_is_dir {
+            if nloc.starts_with(&oloc) {
+                return Err(FsErrorKind::Inval.into());
+            }
+            match nkind {
+                Some(FileType::Directory) => {
+                    // POSIX replaces an empty directory; mem_fs would keep both names.
+                    self.fs().remove_dir(&nloc)?;
+                    self.vfs.forget(&nloc);
+                }
+                Some(_) => return Err(FsErrorKind::NotDir.into()),
+                None => {}
+            }
+        } else if nkind == Some(FileType::Directory) {
+            return Err(FsErrorKind::IsDir.into());
+        }
+        if okind == FileType::SymbolicLink {
+            // mem_fs cannot rename a symlink node: recreate it under the new name.
+            let target = self.fs().readlink(&oloc)?;
+            if nkind.is_some() {
+                self.fs().remove_file(&nloc)?;
+            }
+            self.fs().create_symlink(&target, &nloc)?;
+            self.fs().remove_file(&oloc)?;
+        } else {
+            block_on(self.fs().rename(&oloc, &nloc))?;
+        }
+        self.vfs.moved(&oloc, &nloc);
+        Ok(())
+    }
+
+    fn link_at(
+        &self,
+        old: &[u8],
+        follow: bool,
+        new_dir: &dyn DirHandle,
+        new: &[u8],
+    ) -> Result<(), FsError> {
+        Access::need(self.access.write)?;
+        Access::need(new_dir.access().create)?;
+        let other = self.same_fs(new_dir)?;
+        let (oloc, okind) = self.locate(old, follow)?;
+        match okind {
+            None => return Err(FsErrorKind::NotFound.into()),
+            Some(FileType::Directory) => return Err(FsErrorKind::Perm.into()),
+            Some(_) => {}
+        }
+        let (ndir, nlast) = other.parent(new)?;
+        let Last::Name { name, dir_required } = nlast else {
+            return Err(FsErrorKind::Exists.into());
+        };
+        if self.kind_at(&ndir, &name)?.is_some() {
+            return Err(FsErrorKind::Exists.into());
+        }
+        if dir_required {
+            return Err(FsErrorKind::NotFound.into());
+        }
+        self.fs().hard_link(&oloc, &ndir.join(os(&name)))?;
+        Ok(())
+    }
+
+    fn symlink_at(&self, target: &[u8], link: &[u8]) -> Result<(), FsError> {
+        Access::need(self.access.create)?;
+        crate::resolve::validate_path(target)?;
+        let (dir, last) = self.parent(link)?;
+        let Last::Name { name, dir_required } = last else {
+            return Err(FsErrorKind::Exists.into());
+        };
+        if self.kind_at(&dir, &name)?.is_some() {
+            return Err(FsErrorKind::Exists.into());
+        }
+        if dir_required {
+            return Err(FsErrorKind::NotFound.into());
+        }
+        self.fs()
+            .create_symlink(Path::new(os(target)), &dir.join(os(&name)))?;
+        Ok(())
+    }
+
+    fn readlink_at(&self, path: &[u8]) -> Result<Vec<u8>, FsError> {
+        Access::need(self.access.read)?;
+        let (dir, last) = self.parent(path)?;
+        let Last::Name { name, dir_required } = last else {
+            return Err(FsErrorKind::Inval.into());
+        };
+        match self.kind_at(&dir, &name)? {
+            None => Err(FsErrorKind::NotFound.into()),
+            Some(FileType::SymbolicLink) if !dir_required => self.walk().readlink(&dir, &name),
+            Some(FileType::SymbolicLink | FileType::Directory) => Err(FsErrorKind::Inval.into()),
+            Some(_) if dir_required => Err(FsErrorKind::NotDir.into()),
+            Some(_) => Err(FsErrorKind::Inval.into()),
+        }
+    }
+
+    fn set_times_at(
+        &self,
+        path: &[u8],
+        follow: bool,
+        atime: TimeSpec,
+        mtime: TimeSpec,
+    ) -> Result<(), FsError> {
+        Access::need(self.access.write)?;
+        let (loc, kind) = self.locate(path, follow)?;
+        match kind {
+            None => Err(FsErrorKind::NotFound.into()),
+            Some(FileType::RegularFile) => {
+                let mut f = self.fs().new_open_options().open(&loc)?;
+                f.set_times(ns_of(atime), ns_of(mtime))?;
+                Ok(())
+            }
+            Some(_) => Err(FsErrorKind::Unsupported.into()),
+        }
+    }
+
+    fn resolve(&self, path: &[u8], follow: bool) -> Result<Resolved, FsError> {
+        if let Some((loc, md, _)) = self.fast_locate(path, follow) {
+            let rel = loc
+                .strip_prefix(&self.path)
+                .map(|rest| rest.as_os_str().as_bytes().to_vec())
+                .unwrap_or_default();
+            return Ok(Resolved::new(rel, md.as_ref().map(filetype_of)));
+        }
+        resolve_with(&self.walk(), &self.path, path, follow)
+    }
+
+    fn reopen(&self, access: Access) -> Result<Box<dyn DirHandle>, FsError> {
+        Ok(Box::new(VfsDir {
+            vfs: Arc::clone(&self.vfs),
+            path: self.path.clone(),
+            access: Access {
+                read: self.access.read && access.read,
+                write: self.access.write && access.write,
+                create: self.access.create && access.create,
+            },
+        }))
+    }
+}
+
+fn ns_of(t: TimeSpec) -> Option<u64> {
+    match t {
+        TimeSpec::Omit => None,
+        TimeSpec::Now => Some(now_ns()),
+        TimeSpec::Set(ns) => Some(ns),
+    }
+}
+
+/// An open file of a [`VirtualFs`].
+pub struct VfsFile {
+    file: Box<dyn VirtualFile + Send + Sync>,
+    vfs: Arc<VirtualFs>,
+    path: PathBuf,
+    readable: bool,
+    writable: bool,
+    append: bool,
+}
+
+impl fmt::Debug for VfsFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "VfsFile({}:{})", self.vfs.name, self.path.display())
+    }
+}
+
+fn io_err(e: std::io::Error) -> FsError {
+    FsError::from_io(&e)
+}
+
+impl FileHandle for VfsFile {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, FsError> {
+        if !self.readable {
+            return Err(FsErrorKind::BadF.into());
+        }
+        block_on(self.file.read(buf)).map_err(io_err)
+    }
+
+    fn write(&mut self, buf: &[u8]) -> Result<usize, FsError> {
+        if !self.writable {
+            return Err(FsErrorKind::BadF.into());
+        }
+        if self.append {
+            block_on(self.file.seek(SeekFrom::End(0))).map_err(io_err)?;
+        }
+        block_on(self.file.write(buf)).map_err(io_err)
+    }
+
+    fn pread(&mut self, buf: &mut [u8], offset: u64) -> Result<usize, FsError> {
+        if !self.readable {
+            return Err(FsErrorKind::BadF.into());
+        }
+        // virtual-fs has no pread: seek, read, restore.
+        let saved = block_on(self.file.stream_position()).map_err(io_err)?;
+        block_on(self.file.seek(SeekFrom::Start(offset))).map_err(io_err)?;
+        let r = block_on(self.file.read(buf)).map_err(io_err);
+        block_on(self.file.seek(SeekFrom::Start(saved))).map_err(io_err)?;
+        r
+    }
+
+    fn pwrite(&mut self, buf: &[u8], offset: u64) -> Result<usize, FsError> {
+        if !self.writable {
+            return Err(FsErrorKind::BadF.into());
+        }
+        let saved = block_on(self.file.stream_position()).map_err(io_err)?;
+        block_on(self.file.seek(SeekFrom::Start(offset))).map_err(io_err)?;
+        let r = block_on(self.file.write(buf)).map_err(io_err);
+        block_on(self.file.seek(SeekFrom::Start(saved))).map_err(io_err)?;
+        r
+    }
+
+    fn seek(&mut self, pos: SeekFrom) -> Result<u64, FsError> {
+        if let SeekFrom::Current(d) | SeekFrom::End(d) = pos {
+            let base = match pos {
+                SeekFrom::End(_) => self.file.size(),
+                _ => block_on(self.file.stream_position()).map_err(io_err)?,
+            };
+            if base.checked_add_signed(d).is_none() {
+                return Err(FsErrorKind::Inval.into());
+            }
+        }
+        block_on(self.file.seek(pos)).map_err(io_err)
+    }
+
+    fn set_len(&mut self, len: u64) -> Result<(), FsError> {
+        if !self.writable {
+            return Err(FsErrorKind::BadF.into());
+        }
+        self.file.set_len(len).map_err(FsError::from)
+    }
+
+    fn sync(&mut self, _data_only: bool) -> Result<(), FsError> {
+        block_on(self.file.flush()).map_err(io_err)
+    }
+
+    fn set_times(&mut self, atime: TimeSpec, mtime: TimeSpec) -> Result<(), FsError> {
+        self.file
+            .set_times(ns_of(atime), ns_of(mtime))
+            .map_err(FsError::from)
+    }
+
+    fn stat(&mut self) -> Result<Filestat, FsError> {
+        block_on(self.file.flush()).map_err(io_err)?;
+        Ok(Filestat {
+            dev: self.vfs.dev,
+            ino: self.vfs.ino(&self.path),
+            filetype: FileType::RegularFile,
+            nlink: 1,
+            size: self.file.size(),
+            atim: self.file.last_accessed(),
+            mtim: self.file.last_modified(),
+            ctim: self.file.last_modified(),
+        })
+    }
+
+    fn set_append(&mut self, append: bool) -> Result<(), FsError> {
+        self.append = append;
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), FsError> {
+        block_on(self.file.flush()).map_err(io_err)
+    }
+}

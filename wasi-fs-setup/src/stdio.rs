@@ -1,0 +1,369 @@
+//! The guest's stdin, stdout and stderr (fds 0, 1, 2).
+//!
+//! Each of the three is configured with a [`StdioSlot`]: the host's own stream
+//! (the default), any `virtual_fs::VirtualFile`, an in-memory
+//! [`CaptureBuffer`] readable after the run, bytes fed to stdin, or nothing.
+//! At run time a slot becomes a [`StdioStream`], a [`FileHandle`], so host
+//! functions read and write it synchronously like any other fd.
+//!
+//! Writes to an inherited stdout or stderr go straight to the host fd with one
+//! `write(2)` per chunk: nothing is buffered here, so nothing is lost if the
+//! guest traps, and throughput is the host's.
+
+use std::fmt;
+use std::io::{Read, SeekFrom};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use futures::executor::block_on;
+use virtual_fs::{AsyncReadExt, AsyncWriteExt, VirtualFile};
+
+use crate::backing::{FileHandle, FileType, Filestat, TimeSpec, host_time_ns};
+use crate::error::{FsError, FsErrorKind};
+
+/// Which of the three standard streams.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StdioFd {
+    /// fd 0.
+    Stdin,
+    /// fd 1.
+    Stdout,
+    /// fd 2.
+    Stderr,
+}
+
+impl StdioFd {
+    /// The fd number (0, 1 or 2).
+    pub const fn fd(self) -> u32 {
+        match self {
+            StdioFd::Stdin => 0,
+            StdioFd::Stdout => 1,
+            StdioFd::Stderr => 2,
+        }
+    }
+}
+
+/// A cloneable handle on an in-memory buffer that collects a stream's output.
+///
+/// Clone it before handing it to the world; the clone you keep reads what the
+/// guest wrote, during or after the run.
+#[derive(Clone, Default)]
+pub struct CaptureBuffer {
+    bytes: Arc<Mutex<Vec<u8>>>,
+}
+
+impl fmt::Debug for CaptureBuffer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CaptureBuffer({} bytes)", self.len())
+    }
+}
+
+impl CaptureBuffer {
+    /// An empty buffer.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<u8>> {
+        // The buffer is only ever appended to, so it is whole even after a panic elsewhere.
+        self.bytes.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A copy of everything written so far.
+    pub fn contents(&self) -> Vec<u8> {
+        self.lock().clone()
+    }
+
+    /// Everything written so far, leaving the buffer empty.
+    pub fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut *self.lock())
+    }
+
+    /// Number of bytes written so far.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether nothing was written yet.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn append(&self, data: &[u8]) {
+        self.lock().extend_from_slice(data);
+    }
+}
+
+/// What one standard stream is connected to.
+#[derive(Default)]
+pub enum StdioSlot {
+    /// The host's own stdin, stdout or stderr (the default).
+    #[default]
+    Inherit,
+    /// Any virtual file: reads and writes go to it.
+    File(Box<dyn VirtualFile + Send + Sync>),
+    /// Output collected in memory (stdout, stderr); reading it gives `BadF`.
+    Capture(CaptureBuffer),
+    /// Input served from these bytes, then end of file (stdin); writing gives `BadF`.
+    Bytes(Vec<u8>),
+    /// Reads see end of file, writes are discarded.
+    Null,
+}
+
+impl fmt::Debug for StdioSlot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StdioSlot::Inherit => write!(f, "Inherit"),
+            StdioSlot::File(_) => write!(f, "File"),
+            StdioSlot::Capture(c) => write!(f, "Capture({c:?})"),
+            StdioSlot::Bytes(b) => write!(f, "Bytes({} bytes)", b.len()),
+            StdioSlot::Null => write!(f, "Null"),
+        }
+    }
+}
+
+impl StdioSlot {
+    /// Captures into a new buffer; returns the slot and the handle to read it with.
+    pub fn capture() -> (StdioSlot, CaptureBuffer) {
+        let buf = CaptureBuffer::new();
+        (StdioSlot::Capture(buf.clone()), buf)
+    }
+
+    /// Feeds `bytes` to stdin.
+    pub fn from_bytes(bytes: impl Into<Vec<u8>>) -> StdioSlot {
+        StdioSlot::Bytes(bytes.into())
+    }
+}
+
+enum Kind {
+    Inherit,
+    File(Box<dyn VirtualFile + Send + Sync>),
+    Capture(CaptureBuffer),
+    Bytes { data: Vec<u8>, pos: usize },
+    Null,
+}
+
+/// A standard stream at run time: the [`FileHandle`] behind fd 0, 1 or 2.
+pub struct StdioStream {
+    which: StdioFd,
+    kind: Kind,
+}
+
+impl fmt::Debug for StdioStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match &self.kind {
+            Kind::Inherit => "inherit",
+            Kind::File(_) => "virtual file",
+            Kind::Capture(_) => "capture",
+            Kind::Bytes { .. } => "bytes",
+            Kind::Null => "null",
+        };
+        write!(f, "StdioStream({:?}, {kind})", self.which)
+    }
+}
+
+/// Writes all of `buf` to a host fd, one `write(2)` per chunk the kernel takes.
+fn write_host(fd: impl std::os::fd::AsFd, buf: &[u8]) -> Result<usize, FsError> {
+    let mut done = 0;
+    while done < buf.len() {
+        match rustix::io::write(&fd, &buf[done..]) {
+            Ok(0) => return Err(FsErrorKind::Io.into()),
+            Ok(n) => done += n,
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) if done > 0 && e == rustix::io::Errno::AGAIN => return Ok(done),
+            Err(e) => return Err(FsError::from_raw_os_error(e.raw_os_error())),
+        }
+    }
+    Ok(done)
+}
+
+impl StdioStream {
+    /// The run-time stream for `slot` on `which`.
+    pub fn new(which: StdioFd, slot: StdioSlot) -> Self {
+        let kind = match slot {
+            StdioSlot::Inherit => Kind::Inherit,
+            StdioSlot::File(f) => Kind::File(f),
+            StdioSlot::Capture(c) => Kind::Capture(c),
+            StdioSlot::Bytes(data) => Kind::Bytes { data, pos: 0 },
+            StdioSlot::Null => Kind::Null,
+        };
+        StdioStream { which, kind }
+    }
+
+    /// Which stream this is.
+    pub fn which(&self) -> StdioFd {
+        self.which
+    }
+
+    fn readable(&self) -> bool {
+        self.which == StdioFd::Stdin
+    }
+}
+
+impl FileHandle for StdioStream {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, FsError> {
+        if !self.readable() {
+            return Err(FsErrorKind::BadF.into());
+        }
+        match &mut self.kind {
+            Kind::Inherit => Ok(std::io::stdin().lock().read(buf)?),
+            Kind::File(f) => Ok(block_on(f.read(buf))?),
+            Kind::Capture(_) => Err(FsErrorKind::BadF.into()),
+            Kind::Bytes { data, pos } => {
+                let rest = data.get(*pos..).unwrap_or_default();
+                let n = rest.len().min(buf.len());
+                buf[..n].copy_from_slice(&rest[..n]);
+                *pos += n;
+                Ok(n)
+            }
+            Kind::Null => Ok(0),
+        }
+    }
+
+    fn write(&mut self, buf: &[u8]) -> Result<usize, FsError> {
+        if self.readable() {
+            return Err(FsErrorKind::BadF.into());
+        }
+        match &mut self.kind {
+            Kind::Inherit => match self.which {
+                StdioFd::Stdout => {
+                    // Keep order with anything the host printed through Rust's buffered stdout.
+                    let mut out = std::io::stdout().lock();
+                    std::io::Write::flush(&mut out)?;
+                    write_host(&out, buf)
+                }
+                _ => write_host(std::io::stderr(), buf),
+            },
+            Kind::File(f) => {
+                block_on(f.write_all(buf))?;
+                block_on(f.flush())?;
+                Ok(buf.len())
+            }
+            Kind::Capture(c) => {
+                c.append(buf);
+                Ok(buf.len())
+            }
+            Kind::Bytes { .. } => Err(FsErrorKind::BadF.into()),
+            Kind::Null => Ok(buf.len()),
+        }
+    }
+
+    fn pread(&mut self, _buf: &mut [u8], _offset: u64) -> Result<usize, FsError> {
+        Err(FsErrorKind::SPipe.into())
+    }
+
+    fn pwrite(&mut self, _buf: &[u8], _offset: u64) -> Result<usize, FsError> {
+        Err(FsErrorKind::SPipe.into())
+    }
+
+    fn seek(&mut self, _pos: SeekFrom) -> Result<u64, FsError> {
+        Err(FsErrorKind::SPipe.into())
+    }
+
+    fn set_len(&mut self, _len: u64) -> Result<(), FsError> {
+        Err(FsErrorKind::Inval.into())
+    }
+
+    fn sync(&mut self, _data_only: bool) -> Result<(), FsError> {
+        self.flush()
+    }
+
+    fn set_times(&mut self, _atime: TimeSpec, _mtime: TimeSpec) -> Result<(), FsError> {
+        Err(FsErrorKind::Unsupported.into())
+    }
+
+    fn stat(&mut self) -> Result<Filestat, FsError> {
+        let mut st = Filestat {
+            dev: 0,
+            ino: 0,
+            filetype: FileType::CharacterDevice,
+            nlink: 1,
+            size: 0,
+            atim: 0,
+            mtim: 0,
+            ctim: 0,
+        };
+        if let Kind::Inherit = self.kind {
+            let host = match self.which {
+                StdioFd::Stdin => rustix::fs::fstat(std::io::stdin()),
+                StdioFd::Stdout => rustix::fs::fstat(std::io::stdout()),
+                StdioFd::Stderr => rustix::fs::fstat(std::io::stderr()),
+            };
+            if let Ok(h) = host {
+                st.filetype = FileType::from_mode(h.st_mode);
+                st.atim = host_time_ns(h.st_atime, h.st_atime_nsec as i64);
+                st.mtim = host_time_ns(h.st_mtime, h.st_mtime_nsec as i64);
+                st.ctim = host_time_ns(h.st_ctime, h.st_ctime_nsec as i64);
+            }
+        }
+        Ok(st)
+    }
+
+    fn set_append(&mut self, _append: bool) -> Result<(), FsError> {
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), FsError> {
+        match &mut self.kind {
+            Kind::Inherit if self.which == StdioFd::Stdout => {
+                std::io::Write::flush(&mut std::io::stdout().lock())?;
+                Ok(())
+            }
+            Kind::File(f) => Ok(block_on(f.flush())?),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capture_collects_writes() {
+        let (slot, buf) = StdioSlot::capture();
+        let mut s = StdioStream::new(StdioFd::Stdout, slot);
+        assert_eq!(s.write(b"hello ").unwrap(), 6);
+        assert_eq!(s.write(b"world").unwrap(), 5);
+        assert_eq!(buf.contents(), b"hello world");
+        assert_eq!(buf.len(), 11);
+        assert_eq!(s.read(&mut [0; 4]).unwrap_err().kind(), FsErrorKind::BadF);
+        assert_eq!(buf.take(), b"hello world");
+        assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn stdin_from_bytes_then_eof() {
+        let mut s = StdioStream::new(StdioFd::Stdin, StdioSlot::from_bytes("abcde"));
+        let mut b = [0u8; 3];
+        assert_eq!(s.read(&mut b).unwrap(), 3);
+        assert_eq!(&b, b"abc");
+        assert_eq!(s.read(&mut b).unwrap(), 2);
+        assert_eq!(&b[..2], b"de");
+        assert_eq!(s.read(&mut b).unwrap(), 0);
+        assert_eq!(s.write(b"x").unwrap_err().kind(), FsErrorKind::BadF);
+        assert_eq!(
+            s.seek(SeekFrom::Start(0)).unwrap_err().kind(),
+            FsErrorKind::SPipe
+        );
+    }
+
+    #[test]
+    fn virtual_file_slot_and_null() {
+        let file = virtual_fs::BufferFile::default();
+        let mut s = StdioStream::new(StdioFd::Stderr, StdioSlot::File(Box::new(file)));
+        assert_eq!(s.write(b"err").unwrap(), 3);
+        s.flush().unwrap();
+        let mut n = StdioStream::new(StdioFd::Stdout, StdioSlot::Null);
+        assert_eq!(n.write(b"gone").unwrap(), 4);
+        let mut i = StdioStream::new(StdioFd::Stdin, StdioSlot::Null);
+        assert_eq!(i.read(&mut [0; 4]).unwrap(), 0);
+        assert_eq!(i.stat().unwrap().filetype, FileType::CharacterDevice);
+    }
+
+    #[test]
+    fn inherit_stderr_writes_directly() {
+        let mut s = StdioStream::new(StdioFd::Stderr, StdioSlot::Inherit);
+        assert_eq!(s.write(b"").unwrap(), 0);
+        assert!(s.stat().is_ok());
+    }
+}

@@ -1,0 +1,7 @@
+//! Integration tests of `wasi-fs-setup`: one binary, one module per concern.
+
+mod common;
+mod escape;
+mod matrix;
+mod prop;
+mod world;

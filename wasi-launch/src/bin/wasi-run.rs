@@ -1,2 +1,0 @@
-//! The `wasi-run` command-line program.
-fn main() {}

@@ -1,0 +1,122 @@
+//! `wasi-run`: run a WASI preview1 program on wasmer.
+//!
+//! `wasi-run [OPTIONS] MODULE [ARGS]...`; see `wasi-run --help`.
+//! Exit status: the guest's exit code; 134 on a trap (one-line message and
+//! the wasm backtrace on stderr); 2 for usage and configuration errors; 1
+//! for a module that cannot be read, parsed or linked.
+
+mod args;
+mod explain;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use wasi_launch::{LaunchError, Launcher, ModuleCache};
+
+use crate::args::Cli;
+
+/// Exit status for usage and configuration errors.
+const EXIT_USAGE: u8 = 2;
+/// Exit status for a module that cannot be read, parsed or linked.
+const EXIT_MODULE: u8 = 1;
+/// Exit status when the guest traps (as a process killed by SIGABRT).
+const EXIT_TRAP: u8 = 134;
+
+fn main() -> ExitCode {
+    init_tracing();
+    // Guest or host bugs must not print a Rust panic message: report one
+    // line and exit as a trap would.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("wasi-run: internal error: {}", panic_message(info));
+    }));
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { 0 });
+        }
+    };
+    match std::panic::catch_unwind(|| run(&cli)) {
+        Ok(code) => code,
+        Err(_) => ExitCode::from(EXIT_TRAP),
+    }
+}
+
+fn panic_message(info: &std::panic::PanicHookInfo<'_>) -> String {
+    if let Some(s) = info.payload().downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = info.payload().downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic".to_string()
+    }
+}
+
+/// Logs go to stderr when `RUST_LOG` asks for them (e.g. `RUST_LOG=wasi=trace`
+/// shows every host call).
+fn init_tracing() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
+}
+
+fn run(cli: &Cli) -> ExitCode {
+    let config = match cli.config_builder().validate_all() {
+        Ok(c) => c,
+        Err(errors) => {
+            eprintln!("wasi-run: {errors}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let world = match wasi_fs_setup::World::new(&config) {
+        Ok(w) => w,
+        Err(e) => return report(&LaunchError::from(e)),
+    };
+    if cli.explain {
+        explain::print(&config, &world);
+        return ExitCode::SUCCESS;
+    }
+    let mut launcher = Launcher::builder().compiler(cli.compiler);
+    if !cli.no_cache {
+        if let Some(dir) = cli.cache_dir.clone().or_else(ModuleCache::default_disk_dir) {
+            launcher = launcher.cache_dir(dir);
+        }
+    }
+    let launcher = launcher.build();
+    let module = match launcher.load_module_file(&cli.module) {
+        Ok(m) => m,
+        Err(e) => return report(&e),
+    };
+    match launcher.environment_with_world(config, world).run(&module) {
+        Ok(status) => ExitCode::from(status.code() as u8),
+        Err(e) => report(&e),
+    }
+}
+
+/// Prints `e` on one line (plus the backtrace of a trap) and returns the
+/// matching exit status.
+fn report(e: &LaunchError) -> ExitCode {
+    let mut line = format!("wasi-run: {e}");
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        line.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    eprintln!("{}", line.replace('\n', " "));
+    match e {
+        LaunchError::Trap { backtrace, .. } => {
+            for frame in backtrace {
+                eprintln!("    at {frame}");
+            }
+            ExitCode::from(EXIT_TRAP)
+        }
+        LaunchError::Config(_) | LaunchError::ConfigErrors(_) | LaunchError::Setup(_) => {
+            ExitCode::from(EXIT_USAGE)
+        }
+        LaunchError::Flush { status, .. } => ExitCode::from(status.code() as u8),
+        _ => ExitCode::from(EXIT_MODULE),
+    }
+}

@@ -1,0 +1,305 @@
+//! A limit on concurrently running tasks, shared by every environment started
+//! from one launcher, and the source of process and thread ids.
+//!
+//! [`ControlPlane::try_acquire`] is the only place the limit is checked. It
+//! admits a task while fewer than `max` are running (one comparison, `<`), so
+//! exactly `max` tasks can run at once. The returned [`TaskPermit`] releases
+//! its slot when dropped, on every exit path including a panic. Exceeding the
+//! limit is a [`TaskLimitError`] naming the configured maximum; a host
+//! function reports it to the guest as EAGAIN.
+//!
+//! This module does not queue or wait: a task that is refused is refused.
+
+use std::fmt;
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use wasmer_wasix_types::wasi::Errno;
+
+/// Default tasks allowed per CPU.
+///
+/// Reason: guests are mostly CPU-bound, so more than one per core only
+/// time-slices; 16 per core leaves room for guests blocked on I/O while still
+/// stopping a runaway launcher from starting thousands of threads.
+pub const DEFAULT_TASKS_PER_CPU: usize = 16;
+
+/// A process id handed out by a [`ControlPlane`] (from 1, never reused).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Pid(u64);
+
+impl Pid {
+    /// The numeric id.
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for Pid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A thread id handed out by a [`ControlPlane`] (from 1, never reused).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Tid(u64);
+
+impl Tid {
+    /// The numeric id.
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for Tid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The task limit was reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("task limit reached: at most {max} tasks may run at once")]
+pub struct TaskLimitError {
+    /// The configured maximum.
+    pub max: NonZeroUsize,
+}
+
+impl From<TaskLimitError> for Errno {
+    fn from(_: TaskLimitError) -> Self {
+        Errno::Again
+    }
+}
+
+#[derive(Debug)]
+struct Shared {
+    max: NonZeroUsize,
+    running: AtomicUsize,
+    peak: AtomicUsize,
+    next_pid: AtomicU64,
+    next_tid: AtomicU64,
+}
+
+/// The task limit and id counters, shared (cheaply cloned) between every
+/// environment of one launcher.
+#[derive(Debug, Clone)]
+pub struct ControlPlane {
+    shared: Arc<Shared>,
+}
+
+impl ControlPlane {
+    /// A control plane admitting at most `max` tasks at once.
+    pub fn new(max: NonZeroUsize) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                max,
+                running: AtomicUsize::new(0),
+                peak: AtomicUsize::new(0),
+                next_pid: AtomicU64::new(1),
+                next_tid: AtomicU64::new(1),
+            }),
+        }
+    }
+
+    /// The default limit: the number of CPUs
+    /// ([`std::thread::available_parallelism`], 1 when unknown) times
+    /// [`DEFAULT_TASKS_PER_CPU`].
+    pub fn default_max() -> NonZeroUsize {
+        let cpus = std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN);
+        cpus.saturating_mul(NonZeroUsize::new(DEFAULT_TASKS_PER_CPU).unwrap_or(NonZeroUsize::MIN))
+    }
+
+    /// The configured maximum.
+    pub fn max(&self) -> NonZeroUsize {
+        self.shared.max
+    }
+
+    /// Admits one more task if fewer than [`max`](Self::max) are running.
+    ///
+    /// This is the only place the limit is checked. The permit carries a new
+    /// process id and thread id.
+    pub fn try_acquire(&self) -> Result<TaskPermit, TaskLimitError> {
+        let max = self.shared.max;
+        let admitted =
+            self.shared
+                .running
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |running| {
+                    (running < max.get()).then_some(running + 1)
+                });
+        let before = admitted.map_err(|_| TaskLimitError { max })?;
+        self.shared.peak.fetch_max(before + 1, Ordering::AcqRel);
+        Ok(TaskPermit {
+            shared: Arc::clone(&self.shared),
+            pid: Pid(self.shared.next_pid.fetch_add(1, Ordering::Relaxed)),
+            tid: Tid(self.shared.next_tid.fetch_add(1, Ordering::Relaxed)),
+        })
+    }
+
+    /// Tasks running now.
+    pub fn running(&self) -> usize {
+        self.shared.running.load(Ordering::Acquire)
+    }
+
+    /// The most tasks that ran at once so far.
+    pub fn peak(&self) -> usize {
+        self.shared.peak.load(Ordering::Acquire)
+    }
+}
+
+impl Default for ControlPlane {
+    /// A control plane with [`ControlPlane::default_max`].
+    fn default() -> Self {
+        Self::new(Self::default_max())
+    }
+}
+
+/// One running task's slot; released when dropped.
+#[derive(Debug)]
+#[must_use = "the task's slot is released as soon as the permit is dropped"]
+pub struct TaskPermit {
+    shared: Arc<Shared>,
+    pid: Pid,
+    tid: Tid,
+}
+
+impl TaskPermit {
+    /// The task's process id.
+    pub fn pid(&self) -> Pid {
+        self.pid
+    }
+
+    /// The task's (main) thread id.
+    pub fn tid(&self) -> Tid {
+        self.tid
+    }
+}
+
+impl Drop for TaskPermit {
+    fn drop(&mut self) {
+        // Each permit was counted once by `try_acquire`, so this never goes
+        // below zero.
+        self.shared.running.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Barrier;
+    use std::thread;
+
+    fn nz(n: usize) -> NonZeroUsize {
+        NonZeroUsize::new(n).unwrap()
+    }
+
+    #[test]
+    fn admits_exactly_max_and_reports_it() {
+        let plane = ControlPlane::new(nz(3));
+        let permits: Vec<_> = (0..3).map(|_| plane.try_acquire().unwrap()).collect();
+        assert_eq!(plane.running(), 3);
+        let err = plane.try_acquire().unwrap_err();
+        assert_eq!(err.max, nz(3));
+        assert_eq!(
+            err.to_string(),
+            "task limit reached: at most 3 tasks may run at once"
+        );
+        assert_eq!(Errno::from(err), Errno::Again);
+        assert_eq!(plane.running(), 3, "a refusal holds no slot");
+        drop(permits);
+        assert_eq!(plane.running(), 0);
+        assert_eq!(plane.peak(), 3);
+        let again = plane.try_acquire().unwrap();
+        assert_eq!(plane.running(), 1);
+        drop(again);
+    }
+
+    #[test]
+    fn limit_of_one() {
+        let plane = ControlPlane::new(nz(1));
+        let p = plane.try_acquire().unwrap();
+        assert!(plane.try_acquire().is_err());
+        drop(p);
+        assert!(plane.try_acquire().is_ok());
+    }
+
+    #[test]
+    fn ids_are_monotonic_and_unique() {
+        let plane = ControlPlane::new(nz(2));
+        let a = plane.try_acquire().unwrap();
+        let b = plane.try_acquire().unwrap();
+        assert_eq!((a.pid().get(), a.tid().get()), (1, 1));
+        assert!(b.pid() > a.pid() && b.tid() > a.tid());
+        drop(a);
+        let c = plane.try_acquire().unwrap();
+        assert!(c.pid() > b.pid(), "ids are not reused");
+        assert_eq!(c.pid().to_string(), "3");
+    }
+
+    #[test]
+    fn clones_share_the_limit() {
+        let plane = ControlPlane::new(nz(1));
+        let other = plane.clone();
+        let _p = plane.try_acquire().unwrap();
+        assert!(other.try_acquire().is_err());
+        assert_eq!(other.running(), 1);
+    }
+
+    #[test]
+    fn released_on_panic() {
+        let plane = ControlPlane::new(nz(1));
+        let inner = plane.clone();
+        let result = std::panic::catch_unwind(move || {
+            let _permit = inner.try_acquire().unwrap();
+            panic!("task failed");
+        });
+        assert!(result.is_err());
+        assert_eq!(plane.running(), 0);
+        assert!(plane.try_acquire().is_ok());
+    }
+
+    #[test]
+    fn default_is_cpus_times_factor() {
+        let plane = ControlPlane::default();
+        let cpus = thread::available_parallelism().map_or(1, NonZeroUsize::get);
+        assert_eq!(plane.max().get(), cpus * DEFAULT_TASKS_PER_CPU);
+    }
+
+    #[test]
+    fn threads_never_exceed_max_and_leak_nothing() {
+        const MAX: usize = 3;
+        const THREADS: usize = 8;
+        const ROUNDS: usize = 500;
+        let plane = ControlPlane::new(nz(MAX));
+        let start = Arc::new(Barrier::new(THREADS));
+        let handles: Vec<_> = (0..THREADS)
+            .map(|_| {
+                let plane = plane.clone();
+                let start = Arc::clone(&start);
+                thread::spawn(move || {
+                    start.wait();
+                    let mut admitted = 0usize;
+                    for _ in 0..ROUNDS {
+                        match plane.try_acquire() {
+                            Ok(permit) => {
+                                admitted += 1;
+                                assert!(plane.running() <= MAX);
+                                thread::yield_now();
+                                drop(permit);
+                            }
+                            Err(err) => assert_eq!(err.max.get(), MAX),
+                        }
+                    }
+                    admitted
+                })
+            })
+            .collect();
+        let admitted: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
+        assert!(admitted > 0);
+        assert!(plane.peak() <= MAX, "peak {}", plane.peak());
+        assert_eq!(plane.running(), 0, "a permit leaked");
+        let all: Vec<_> = (0..MAX).map(|_| plane.try_acquire().unwrap()).collect();
+        assert!(plane.try_acquire().is_err());
+        drop(all);
+    }
+}

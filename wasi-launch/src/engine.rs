@@ -1,0 +1,140 @@
+//! The compiler choice and the identity of the engine a module is compiled for.
+//!
+//! [`Compiler`] picks the wasmer compiler and builds the [`wasmer::Engine`].
+//! [`EngineIdentity`] names everything a compiled artifact depends on, for the
+//! module cache's keys: wasmer's own `deterministic_id()` names only the
+//! compiler and its options, so the identity adds the wasmer version, the
+//! target triple and the CPU features.
+
+use std::fmt;
+
+use wasmer::Engine;
+use wasmer::sys::NativeEngineExt;
+
+/// The version of wasmer this crate is built against, as it appears in the
+/// engine identity.
+///
+/// wasmer exposes no version constant, so this is kept by hand in step with
+/// the `=7.4.2` pin in the workspace `Cargo.toml` (a unit test checks that).
+pub const WASMER_VERSION: &str = "wasmer-7.4.2";
+
+/// The wasmer compiler used to turn wasm into native code.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum Compiler {
+    /// Cranelift: slower to compile, faster code. The default.
+    #[default]
+    Cranelift,
+    /// Singlepass: compiles about ten times faster, slower code.
+    Singlepass,
+}
+
+impl Compiler {
+    /// The lower-case name used on the command line (`cranelift`, `singlepass`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Cranelift => "cranelift",
+            Self::Singlepass => "singlepass",
+        }
+    }
+
+    /// A new engine using this compiler with its default options, for the
+    /// host's target and CPU features.
+    pub fn engine(self) -> Engine {
+        match self {
+            Self::Cranelift => wasmer::sys::Cranelift::default().into(),
+            Self::Singlepass => wasmer::sys::Singlepass::default().into(),
+        }
+    }
+}
+
+impl fmt::Display for Compiler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Everything a compiled artifact depends on, as one string:
+/// `wasmer-7.4.2|<target triple>|<cpu features>|<deterministic id>`.
+///
+/// The CPU features are listed by name, comma-separated, in wasmer's fixed
+/// order. Two engines with equal identities produce interchangeable artifacts.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EngineIdentity(String);
+
+impl EngineIdentity {
+    /// The identity of `engine`.
+    pub fn of(engine: &Engine) -> Self {
+        let target = engine.target();
+        let features: Vec<String> = target
+            .cpu_features()
+            .iter()
+            .map(|f| f.to_string())
+            .collect();
+        Self(format!(
+            "{WASMER_VERSION}|{}|{}|{}",
+            target.triple(),
+            features.join(","),
+            engine.deterministic_id()
+        ))
+    }
+
+    /// The identity string.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for EngineIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::ValueEnum;
+
+    #[test]
+    fn identity_names_version_target_features_and_compiler() {
+        let cranelift = EngineIdentity::of(&Compiler::Cranelift.engine());
+        let singlepass = EngineIdentity::of(&Compiler::Singlepass.engine());
+        let parts: Vec<&str> = cranelift.as_str().split('|').collect();
+        assert_eq!(parts.len(), 4, "{cranelift}");
+        assert_eq!(parts[0], "wasmer-7.4.2");
+        assert!(parts[1].contains(std::env::consts::ARCH), "{cranelift}");
+        if cfg!(target_arch = "x86_64") {
+            assert!(parts[2].contains("sse2"), "{cranelift}");
+        }
+        assert!(parts[3].starts_with("cranelift"), "{cranelift}");
+        assert!(singlepass.as_str().contains("singlepass"), "{singlepass}");
+        assert_ne!(cranelift, singlepass);
+        // Stable across engines built the same way.
+        assert_eq!(cranelift, EngineIdentity::of(&Compiler::Cranelift.engine()));
+    }
+
+    #[test]
+    fn version_constant_matches_the_workspace_pin() {
+        let manifest = include_str!("../../Cargo.toml");
+        let version = WASMER_VERSION.trim_start_matches("wasmer-");
+        let pin = format!("wasmer = {{ version = \"={version}\"");
+        assert!(
+            manifest.contains(&pin),
+            "workspace Cargo.toml no longer pins wasmer {version}: update WASMER_VERSION"
+        );
+    }
+
+    #[test]
+    fn compiler_names_and_cli_values() {
+        assert_eq!(Compiler::default(), Compiler::Cranelift);
+        for compiler in Compiler::value_variants() {
+            let value = compiler.to_possible_value().expect("visible");
+            assert_eq!(value.get_name(), compiler.name());
+            assert_eq!(compiler.to_string(), compiler.name());
+        }
+        assert_eq!(
+            Compiler::from_str("singlepass", false),
+            Ok(Compiler::Singlepass)
+        );
+    }
+}

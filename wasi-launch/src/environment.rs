@@ -1,0 +1,145 @@
+//! An environment: one configured guest, ready to instantiate and run.
+
+use std::sync::Arc;
+
+use wasi_config::Config;
+use wasi_fs_setup::World;
+use wasmer::{FunctionEnv, Instance, Module, Store};
+
+use crate::error::{ExitStatus, LaunchError};
+use crate::launcher::Launcher;
+use crate::preview1::{self, Termination};
+use crate::state::WasiEnv;
+
+/// A validated configuration and its file world, bound to a [`Launcher`]:
+/// ready to [`instantiate`](Self::instantiate) or [`run`](Self::run) a
+/// module.
+pub struct Environment {
+    launcher: Launcher,
+    config: Arc<Config>,
+    world: World,
+}
+
+impl std::fmt::Debug for Environment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Environment")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Environment {
+    pub(crate) fn new(launcher: Launcher, config: Arc<Config>, world: World) -> Self {
+        Environment {
+            launcher,
+            config,
+            world,
+        }
+    }
+
+    /// The validated configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The file world the guest will see.
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    /// Instantiates `module` in `store` with the preview1 imports.
+    ///
+    /// Takes a task permit from the launcher's control plane; it is released
+    /// when the instance [`finish`](WasiInstance::finish)es or the store is
+    /// dropped.
+    pub fn instantiate(self, module: &Module, store: &mut Store) -> Result<WasiInstance, LaunchError> {
+        let permit = self.launcher.control_plane().try_acquire()?;
+        let env = FunctionEnv::new(
+            store,
+            WasiEnv {
+                memory: None,
+                config: self.config,
+                world: self.world,
+                runtime: Arc::clone(self.launcher.runtime()),
+                permit: Some(permit),
+            },
+        );
+        let imports = preview1::imports_for(store, &env, module);
+        let instance = Instance::new(store, module, &imports)
+            .map_err(|e| LaunchError::Link(Box::new(e)))?;
+        match instance.exports.get_memory("memory") {
+            Ok(memory) => env.as_mut(store).memory = Some(memory.clone()),
+            Err(_) if preview1::imports_wasi(module) => {
+                return Err(LaunchError::NotWasi {
+                    reason: "it imports WASI functions but exports no memory named `memory`",
+                });
+            }
+            Err(_) => {}
+        }
+        Ok(WasiInstance { instance, env })
+    }
+
+    /// Instantiates `module` in a new store of the launcher's engine, runs
+    /// its `_start`, flushes and closes every fd, and returns how the guest
+    /// ended.
+    pub fn run(self, module: &Module) -> Result<ExitStatus, LaunchError> {
+        let mut store = Store::new(self.launcher.engine().clone());
+        self.run_with_store(module, &mut store)
+    }
+
+    /// Like [`run`](Self::run), in the caller's store.
+    pub fn run_with_store(self, module: &Module, store: &mut Store) -> Result<ExitStatus, LaunchError> {
+        self.instantiate(module, store)?.start(store)
+    }
+}
+
+/// An instantiated WASI module.
+#[derive(Debug)]
+pub struct WasiInstance {
+    instance: Instance,
+    env: FunctionEnv<WasiEnv>,
+}
+
+impl WasiInstance {
+    /// The wasmer instance (for calling other exports).
+    pub fn instance(&self) -> &Instance {
+        &self.instance
+    }
+
+    /// The host state (file world, configuration).
+    pub fn state<'a>(&self, store: &'a Store) -> &'a WasiEnv {
+        self.env.as_ref(store)
+    }
+
+    /// Runs `_start`, then [`finish`](Self::finish)es the instance whatever
+    /// happened: the guest's data is flushed on every exit path.
+    pub fn start(self, store: &mut Store) -> Result<ExitStatus, LaunchError> {
+        let outcome = match self.instance.exports.get_function("_start") {
+            Err(_) => Err(LaunchError::MissingStart),
+            Ok(start) => match start.call(store, &[]) {
+                Ok(_) => Ok(ExitStatus::Exited(0)),
+                Err(e) => match e.downcast_ref::<Termination>() {
+                    Some(Termination::Exit(code)) => Ok(ExitStatus::Exited(*code)),
+                    Some(Termination::Signal(sig)) => Ok(ExitStatus::Signaled(*sig)),
+                    None => Err(LaunchError::trap(&e)),
+                },
+            },
+        };
+        let flushed = self.finish(store);
+        let status = outcome?;
+        flushed.map_err(|source| LaunchError::Flush {
+            status,
+            source: Box::new(source),
+        })?;
+        Ok(status)
+    }
+
+    /// Flushes and closes every fd and releases the task permit.
+    pub fn finish(&self, store: &mut Store) -> Result<(), wasi_fs_setup::FsError> {
+        let state = self.env.as_mut(store);
+        state.permit = None;
+        let flushed = state.world.flush_all();
+        let closed = state.world.close_all();
+        flushed.and(closed)
+    }
+}

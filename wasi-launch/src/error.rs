@@ -1,0 +1,123 @@
+//! The errors of this layer.
+
+use std::path::PathBuf;
+
+use crate::control_plane::TaskLimitError;
+use crate::module_cache::ModuleError;
+
+/// How a guest run ended when it ended by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// `proc_exit(code)`, or code 0 when `_start` returned.
+    Exited(u32),
+    /// `proc_raise(signal)` with a signal whose default action ends the
+    /// process.
+    Signaled(u8),
+}
+
+impl ExitStatus {
+    /// The status as a process exit code: the guest's code, or 128 plus the
+    /// signal number, as a shell reports a process killed by a signal.
+    pub fn code(self) -> i32 {
+        match self {
+            // Exit codes are u32 in preview1; the host truncates as POSIX does.
+            ExitStatus::Exited(code) => code as i32,
+            ExitStatus::Signaled(sig) => 128 + i32::from(sig),
+        }
+    }
+
+    /// Whether the guest exited with code 0.
+    pub fn success(self) -> bool {
+        self == ExitStatus::Exited(0)
+    }
+}
+
+/// A problem launching or running a guest.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LaunchError {
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] wasi_config::ConfigError),
+    /// The configuration is invalid (every problem).
+    #[error(transparent)]
+    ConfigErrors(#[from] wasi_config::ConfigErrors),
+    /// The file world could not be built.
+    #[error(transparent)]
+    Setup(Box<wasi_fs_setup::SetupError>),
+    /// The module file could not be read.
+    #[error("cannot read module {}", path.display())]
+    ReadModule {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The module does not parse, validate or compile.
+    #[error(transparent)]
+    Module(#[from] ModuleError),
+    /// The module's imports cannot be satisfied (an import from another
+    /// module, an unknown or mistyped preview1 import), or its start
+    /// function trapped during instantiation.
+    #[error("cannot instantiate the module: {0}")]
+    Link(#[source] Box<wasmer::InstantiationError>),
+    /// The module is not a WASI command.
+    #[error("not a WASI module: {reason}")]
+    NotWasi {
+        /// What is missing.
+        reason: &'static str,
+    },
+    /// The module exports no `_start` function.
+    #[error("the module exports no `_start` function")]
+    MissingStart,
+    /// The guest trapped.
+    #[error("the guest trapped: {message}")]
+    Trap {
+        /// The trap's message (one line).
+        message: String,
+        /// The wasm backtrace, innermost frame first.
+        backtrace: Vec<String>,
+    },
+    /// The task limit of the launcher's control plane was reached.
+    #[error(transparent)]
+    TaskLimit(#[from] TaskLimitError),
+    /// What the guest wrote could not be flushed when it ended.
+    #[error("flushing the guest's files after it ended ({status:?}) failed")]
+    Flush {
+        /// How the guest ended.
+        status: ExitStatus,
+        /// Why flushing failed.
+        #[source]
+        source: Box<wasi_fs_setup::FsError>,
+    },
+}
+
+impl From<wasi_fs_setup::SetupError> for LaunchError {
+    fn from(e: wasi_fs_setup::SetupError) -> Self {
+        LaunchError::Setup(Box::new(e))
+    }
+}
+
+impl LaunchError {
+    /// Builds a [`LaunchError::Trap`] from a wasmer runtime error.
+    pub(crate) fn trap(e: &wasmer::RuntimeError) -> Self {
+        let backtrace = e
+            .trace()
+            .iter()
+            .map(|frame| {
+                format!(
+                    "{}!{} (func #{}, offset {:#x})",
+                    frame.module_name(),
+                    frame.function_name().unwrap_or("<unnamed>"),
+                    frame.func_index(),
+                    frame.module_offset()
+                )
+            })
+            .collect();
+        LaunchError::Trap {
+            message: e.message(),
+            backtrace,
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! The launcher: one engine, one module cache, one control plane and one
+//! runtime, shared by every environment started from it.
+
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use wasi_config::Config;
+use wasi_fs_setup::{World, WorldBuilder};
+use wasmer::{Engine, Module};
+
+use crate::control_plane::ControlPlane;
+use crate::engine::Compiler;
+use crate::environment::Environment;
+use crate::error::LaunchError;
+use crate::module_cache::ModuleCache;
+use crate::runtime::{DefaultRuntime, Runtime};
+
+/// Launches WASI guests. Cheap to clone and `Send + Sync`: every clone and
+/// every thread shares one engine, one module cache, one control plane and
+/// one runtime.
+#[derive(Clone, Debug)]
+pub struct Launcher {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    modules: ModuleCache,
+    control: ControlPlane,
+    runtime: Arc<dyn Runtime>,
+}
+
+impl Default for Launcher {
+    fn default() -> Self {
+        Launcher::builder().build()
+    }
+}
+
+impl Launcher {
+    /// A launcher with every default: see [`LauncherBuilder`].
+    pub fn new() -> Self {
+        Launcher::default()
+    }
+
+    /// Starts configuring a launcher.
+    pub fn builder() -> LauncherBuilder {
+        LauncherBuilder::default()
+    }
+
+    /// The engine modules are compiled for.
+    pub fn engine(&self) -> &Engine {
+        self.inner.modules.engine()
+    }
+
+    /// The compiled-module cache.
+    pub fn module_cache(&self) -> &ModuleCache {
+        &self.inner.modules
+    }
+
+    /// The control plane (task limit, process and thread ids).
+    pub fn control_plane(&self) -> &ControlPlane {
+        &self.inner.control
+    }
+
+    /// The runtime (clocks, entropy, blocking).
+    pub fn runtime(&self) -> &Arc<dyn Runtime> {
+        &self.inner.runtime
+    }
+
+    /// Compiles (or finds in the cache) a module from `.wasm` bytes or
+    /// `.wat` text.
+    pub fn load_module(&self, bytes: &[u8]) -> Result<Module, LaunchError> {
+        Ok(self.inner.modules.get_or_compile(bytes)?)
+    }
+
+    /// Reads a `.wasm` or `.wat` file and [`load_module`](Self::load_module)s it.
+    pub fn load_module_file(&self, path: impl AsRef<Path>) -> Result<Module, LaunchError> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| LaunchError::ReadModule {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        self.load_module(&bytes)
+    }
+
+    /// An environment for `config` with the default file world (host
+    /// stdio inherited, the in-memory sandbox as the `sandbox` filesystem).
+    pub fn environment(&self, config: Config) -> Result<Environment, LaunchError> {
+        let world = World::new(&config)?;
+        Ok(self.environment_with_world(config, world))
+    }
+
+    /// An environment for `config` whose file world is customised by
+    /// `customise` (stdio slots, filesystems, a setup hook).
+    pub fn environment_with(
+        &self,
+        config: Config,
+        customise: impl FnOnce(WorldBuilder<'_>) -> WorldBuilder<'_>,
+    ) -> Result<Environment, LaunchError> {
+        let world = customise(World::builder(&config)).build()?;
+        Ok(self.environment_with_world(config, world))
+    }
+
+    /// An environment for `config` over a file world built by the caller
+    /// from the same configuration.
+    pub fn environment_with_world(&self, config: Config, world: World) -> Environment {
+        Environment::new(self.clone(), Arc::new(config), world)
+    }
+}
+
+/// Configures a [`Launcher`]. Defaults: the Cranelift compiler, an
+/// in-memory module cache only (no disk directory), the control plane's
+/// default task limit ([`ControlPlane::default_max`]) and the
+/// [`DefaultRuntime`] (OS clocks and entropy).
+#[derive(Debug, Default)]
+#[must_use]
+pub struct LauncherBuilder {
+    compiler: Compiler,
+    engine: Option<Engine>,
+    cache_dir: Option<PathBuf>,
+    max_tasks: Option<NonZeroUsize>,
+    runtime: Option<Arc<dyn Runtime>>,
+}
+
+impl LauncherBuilder {
+    /// The compiler of the engine the launcher creates.
+    pub fn compiler(mut self, compiler: Compiler) -> Self {
+        self.compiler = compiler;
+        self
+    }
+
+    /// Uses an engine built by the caller instead of one from
+    /// [`compiler`](Self::compiler).
+    pub fn engine(mut self, engine: Engine) -> Self {
+        self.engine = Some(engine);
+        self
+    }
+
+    /// Keeps serialized modules in `dir` so later processes start without
+    /// compiling.
+    pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cache_dir = Some(dir.into());
+        self
+    }
+
+    /// The maximum number of tasks running at once across every
+    /// environment of the launcher.
+    pub fn max_tasks(mut self, max: NonZeroUsize) -> Self {
+        self.max_tasks = Some(max);
+        self
+    }
+
+    /// The runtime (clocks, entropy, blocking).
+    pub fn runtime(mut self, runtime: Arc<dyn Runtime>) -> Self {
+        self.runtime = Some(runtime);
+        self
+    }
+
+    /// Builds the launcher.
+    pub fn build(self) -> Launcher {
+        let engine = self.engine.unwrap_or_else(|| self.compiler.engine());
+        let modules = match self.cache_dir {
+            Some(dir) => ModuleCache::with_disk_dir(engine, dir),
+            None => ModuleCache::new(engine),
+        };
+        Launcher {
+            inner: Arc::new(Inner {
+                modules,
+                control: ControlPlane::new(self.max_tasks.unwrap_or_else(ControlPlane::default_max)),
+                runtime: self
+                    .runtime
+                    .unwrap_or_else(|| Arc::new(DefaultRuntime::new())),
+            }),
+        }
+    }
+}

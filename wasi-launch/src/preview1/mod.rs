@@ -1,0 +1,149 @@
+//! The `wasi_snapshot_preview1` host functions, by area.
+//!
+//! Every function the module imports from `wasi_snapshot_preview1` is
+//! registered: the implemented ones with their host function, the others
+//! with a stub of the exact type that returns ENOSYS. Only the module's own
+//! imports are created, so instantiation costs what the module uses.
+//!
+//! Host functions return an errno for every guest-visible failure; the only
+//! traps are `proc_exit` and `proc_raise` (which end the guest) and broken
+//! host invariants.
+
+mod args_env;
+mod clock_random;
+mod fd;
+mod proc;
+pub mod signatures;
+
+use wasmer::{
+    AsStoreMut, ExternType, Function, FunctionEnv, FunctionEnvMut, FunctionType, Imports, Module,
+    Value,
+};
+
+use crate::errno::{Errno, SysResult, result_to_wasm, to_wasm};
+use crate::guest_memory::GuestMemory;
+use crate::state::WasiEnv;
+
+pub use proc::Termination;
+
+/// A guest address.
+pub(crate) type GuestPtr = u32;
+
+/// Runs one host call that needs guest memory: hands `f` the state and a
+/// fresh view of the memory, turns its result into the errno returned to
+/// the guest, and logs the call at trace level.
+pub(crate) fn host_call(
+    env: &mut FunctionEnvMut<'_, WasiEnv>,
+    name: &'static str,
+    f: impl FnOnce(&mut WasiEnv, &GuestMemory<'_>) -> SysResult<()>,
+) -> i32 {
+    let (state, store) = env.data_and_store_mut();
+    let result = match state.memory.clone() {
+        Some(memory) => f(state, &GuestMemory::from_memory(&memory, &store)),
+        // Instantiation refuses WASI modules without a memory export, so
+        // this only happens if a host embedder calls in before it is set.
+        None => Err(Errno::Fault),
+    };
+    tracing::trace!(target: "wasi", call = name, result = ?result.err().unwrap_or(Errno::Success));
+    result_to_wasm(result)
+}
+
+/// Runs one host call that needs no guest memory.
+pub(crate) fn host_call_no_memory(
+    env: &mut FunctionEnvMut<'_, WasiEnv>,
+    name: &'static str,
+    f: impl FnOnce(&mut WasiEnv) -> SysResult<()>,
+) -> i32 {
+    let result = f(env.data_mut());
+    tracing::trace!(target: "wasi", call = name, result = ?result.err().unwrap_or(Errno::Success));
+    result_to_wasm(result)
+}
+
+/// The host function implementing `name`, if this crate implements it.
+fn implemented(
+    store: &mut impl AsStoreMut,
+    env: &FunctionEnv<WasiEnv>,
+    name: &str,
+) -> Option<Function> {
+    macro_rules! typed {
+        ($f:path) => {
+            Some(Function::new_typed_with_env(store, env, $f))
+        };
+    }
+    match name {
+        "args_get" => typed!(args_env::args_get),
+        "args_sizes_get" => typed!(args_env::args_sizes_get),
+        "environ_get" => typed!(args_env::environ_get),
+        "environ_sizes_get" => typed!(args_env::environ_sizes_get),
+        "clock_res_get" => typed!(clock_random::clock_res_get),
+        "clock_time_get" => typed!(clock_random::clock_time_get),
+        "random_get" => typed!(clock_random::random_get),
+        "sched_yield" => typed!(clock_random::sched_yield),
+        "proc_exit" => typed!(proc::proc_exit),
+        "proc_raise" => typed!(proc::proc_raise),
+        "fd_write" => typed!(fd::fd_write),
+        "fd_read" => typed!(fd::fd_read),
+        "fd_close" => typed!(fd::fd_close),
+        "fd_fdstat_get" => typed!(fd::fd_fdstat_get),
+        "fd_seek" => typed!(fd::fd_seek),
+        "fd_tell" => typed!(fd::fd_tell),
+        "fd_prestat_get" => typed!(fd::fd_prestat_get),
+        "fd_prestat_dir_name" => typed!(fd::fd_prestat_dir_name),
+        _ => None,
+    }
+}
+
+/// A stub of type `ty` for a preview1 function not implemented yet: it
+/// returns ENOSYS.
+fn enosys_stub(
+    store: &mut impl AsStoreMut,
+    env: &FunctionEnv<WasiEnv>,
+    name: &'static str,
+    ty: FunctionType,
+) -> Function {
+    let results: Vec<Value> = ty
+        .results()
+        .iter()
+        .map(|_| Value::I32(to_wasm(Errno::Nosys)))
+        .collect();
+    Function::new_with_env(store, env, ty, move |_env, _args| {
+        tracing::trace!(target: "wasi", call = name, result = ?Errno::Nosys);
+        Ok(results.clone())
+    })
+}
+
+/// The imports for `module`: every `wasi_snapshot_preview1` function it
+/// imports (implemented or an ENOSYS stub of the spec's type). Imports from
+/// other modules, unknown preview1 names and mistyped imports are left for
+/// instantiation to report as link errors.
+pub(crate) fn imports_for(
+    store: &mut impl AsStoreMut,
+    env: &FunctionEnv<WasiEnv>,
+    module: &Module,
+) -> Imports {
+    let mut imports = Imports::new();
+    for import in module.imports() {
+        if import.module() != signatures::MODULE {
+            continue;
+        }
+        let ExternType::Function(_) = import.ty() else {
+            continue;
+        };
+        let Some(&(name, params, results)) = signatures::ALL
+            .iter()
+            .find(|(n, _, _)| *n == import.name())
+        else {
+            continue;
+        };
+        let function = implemented(store, env, name).unwrap_or_else(|| {
+            enosys_stub(store, env, name, FunctionType::new(params, results))
+        });
+        imports.define(signatures::MODULE, name, function);
+    }
+    imports
+}
+
+/// Whether `module` imports anything from `wasi_snapshot_preview1`.
+pub(crate) fn imports_wasi(module: &Module) -> bool {
+    module.imports().any(|i| i.module() == signatures::MODULE)
+}

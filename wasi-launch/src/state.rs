@@ -1,0 +1,55 @@
+//! The per-environment state every host function reaches through its
+//! `FunctionEnv`.
+
+use std::sync::Arc;
+
+use wasi_config::Config;
+use wasi_fs_setup::World;
+use wasmer::Memory;
+
+use crate::control_plane::TaskPermit;
+use crate::runtime::Runtime;
+
+/// What the preview1 host functions of one environment share: the guest's
+/// memory, the validated configuration (with its encoded args and environ
+/// tables), the file world, and the runtime.
+pub struct WasiEnv {
+    /// The guest's exported `memory`, set right after instantiation.
+    pub(crate) memory: Option<Memory>,
+    /// The validated configuration.
+    pub(crate) config: Arc<Config>,
+    /// The guest's file world: fd table, inode tree, backings.
+    pub(crate) world: World,
+    /// Clocks, entropy, blocking.
+    pub(crate) runtime: Arc<dyn Runtime>,
+    /// The control-plane permit held while this environment is alive.
+    pub(crate) permit: Option<TaskPermit>,
+}
+
+impl std::fmt::Debug for WasiEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WasiEnv")
+            .field("memory", &self.memory.is_some())
+            .field("config", &self.config)
+            .field("runtime", &self.runtime)
+            .field("permit", &self.permit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WasiEnv {
+    /// The file world.
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    /// The file world, mutably.
+    pub fn world_mut(&mut self) -> &mut World {
+        &mut self.world
+    }
+
+    /// The validated configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+}
