@@ -228,11 +228,11 @@ impl Host {
                 return;
             };
             out.insert((md.dev(), md.ino()));
-            if md.is_dir() {
-                if let Ok(rd) = std::fs::read_dir(p) {
-                    for e in rd.flatten() {
-                        walk(&e.path(), out);
-                    }
+            if md.is_dir()
+                && let Ok(rd) = std::fs::read_dir(p)
+            {
+                for e in rd.flatten() {
+                    walk(&e.path(), out);
                 }
             }
         }

@@ -6,13 +6,13 @@
 //! path-taking syscall goes through. It is the sandbox boundary.
 //!
 //! - [`world`]: [`World`] and [`WorldBuilder`]: preopens mounted in an
-//!   [`InodeTree`](tree::InodeTree), stdio, setup hooks.
+//!   [`InodeTree`], stdio, setup hooks.
 //! - [`fd_table`]: fds 0-2 for stdio, preopens from 3, lowest free fd first,
 //!   renumber, the `max_open_fds` limit.
 //! - [`rights`]: preview1 rights derived from each preopen's permissions.
 //! - [`backing`]: the object-safe [`DirHandle`] / [`FileHandle`] traits and
 //!   their host (cap-std) and virtual (`virtual-fs`) implementations.
-//! - [`resolve`]: component-by-component resolution with escape, loop and
+//! - [`resolve`](mod@resolve): component-by-component resolution with escape, loop and
 //!   not-a-directory checks.
 //! - [`stdio`]: inherited, virtual, captured or byte-fed standard streams.
 //! - [`error`]: [`FsError`] (errno-like, for the syscall layer) and

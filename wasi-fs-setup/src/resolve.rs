@@ -18,7 +18,7 @@
 //!
 //! Each step looks at exactly one name inside the directory on top of the
 //! stack, without following it. The walker is generic over that one-name
-//! lookup ([`Walk`]), so the same code serves `virtual-fs` backings (whose
+//! lookup (the crate-private `Walk` trait), so the same code serves `virtual-fs` backings (whose
 //! filesystems do not resolve `..` and keep symlinks as inert records) and the
 //! host backing's [`DirHandle::resolve`](crate::backing::DirHandle::resolve)
 //! (whose lookups are single-component, no-follow cap-std calls). The host
@@ -90,13 +90,23 @@ pub fn validate_path(path: &[u8]) -> Result<(), FsError> {
     if path.len() >= PATH_MAX {
         return Err(FsErrorKind::NameTooLong.into());
     }
-    if path.contains(&0) {
-        return Err(FsErrorKind::Inval.into());
+    // One pass: a NUL anywhere wins over an absolute path, which wins over a long name.
+    let mut component = 0usize;
+    let mut too_long = false;
+    for &b in path {
+        match b {
+            0 => return Err(FsErrorKind::Inval.into()),
+            b'/' => component = 0,
+            _ => {
+                component += 1;
+                too_long |= component > NAME_MAX;
+            }
+        }
     }
     if path[0] == b'/' {
         return Err(FsErrorKind::Escape.into());
     }
-    if path.split(|b| *b == b'/').any(|c| c.len() > NAME_MAX) {
+    if too_long {
         return Err(FsErrorKind::NameTooLong.into());
     }
     Ok(())

@@ -7,7 +7,7 @@
 //! What this module does not do: check rights. The syscall layer compares an
 //! fd's [`FdRights`] with what a call needs ([`Rights::contains`]); the
 //! backings additionally refuse writes through a read-only handle (see
-//! [`Access`](crate::backing::Access)), so a missed check cannot widen a
+//! [`Access`]), so a missed check cannot widen a
 //! read-only preopen.
 
 use std::fmt;

@@ -194,6 +194,13 @@ impl StdioStream {
         self.which
     }
 
+    /// Whether this stream is the host process's own stream
+    /// ([`StdioSlot::Inherit`]): its readiness is only known by asking the
+    /// host (`poll_oneoff` on stdin does).
+    pub fn is_inherited(&self) -> bool {
+        matches!(self.kind, Kind::Inherit)
+    }
+
     fn readable(&self) -> bool {
         self.which == StdioFd::Stdin
     }

@@ -462,7 +462,7 @@ impl World {
         self.filesystems.get(name)
     }
 
-    /// Where `path` leads from the directory `fd` (see [`crate::resolve`]).
+    /// Where `path` leads from the directory `fd` (see [`crate::resolve`](mod@crate::resolve)).
     pub fn resolve(&self, fd: Fd, path: &[u8], follow: bool) -> Result<Resolved, FsError> {
         self.fds.get(fd)?.dir()?.resolve(path, follow)
     }

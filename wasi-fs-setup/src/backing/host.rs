@@ -10,7 +10,7 @@
 //!
 //! Operations that act on a final name without following it (create, remove,
 //! rename, link, symlink, readlink, no-follow stat) split the path with
-//! [`crate::resolve`]'s rules, let cap-std open the parent directory, then act
+//! [`crate::resolve`](mod@crate::resolve)'s rules, let cap-std open the parent directory, then act
 //! on the single remaining name, so trailing slashes, `.` and `..` mean the same
 //! here as in the virtual backing.
 //!

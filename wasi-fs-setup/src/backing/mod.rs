@@ -1,7 +1,7 @@
 //! The backing trait: what the syscall layer talks to, whatever serves a directory.
 //!
 //! A [`DirHandle`] is an open directory. Every path operation is relative to one,
-//! goes through this crate's confinement rules (see [`crate::resolve`]), fails
+//! goes through this crate's confinement rules (see [`crate::resolve`](mod@crate::resolve)), fails
 //! with a precise [`FsError`], and reports dev and ino. A [`FileHandle`] is an
 //! open non-directory.
 //!

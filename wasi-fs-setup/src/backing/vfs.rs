@@ -2,7 +2,7 @@
 //!
 //! `virtual-fs` filesystems take absolute paths, do not resolve `..` and (for
 //! the in-memory `mem_fs` / `TmpFileSystem`) keep symlinks as inert records. So
-//! this backing walks every guest path itself with [`crate::resolve`], one
+//! this backing walks every guest path itself with [`crate::resolve`](mod@crate::resolve), one
 //! no-follow lookup per component, and hands the filesystem only absolute,
 //! symlink-free, `..`-free paths. On an in-memory filesystem this crate
 //! created itself ([`VirtualFs::in_memory`], the default sandbox), where a
@@ -107,10 +107,21 @@ impl Walk for VfsWalk<'_> {
 
 use std::os::unix::ffi::OsStringExt;
 
+/// Inode numbers by normalized absolute path. Keys are the path's bytes: the
+/// paths are already normalized, and hashing bytes is much cheaper than
+/// hashing a `Path` component by component.
 #[derive(Default)]
 struct InodeMap {
-    by_path: HashMap<PathBuf, u64>,
+    by_path: HashMap<Vec<u8>, u64>,
     next: u64,
+}
+
+fn key(path: &Path) -> &[u8] {
+    path.as_os_str().as_bytes()
+}
+
+fn under(p: &[u8], root: &Path) -> bool {
+    Path::new(OsStr::from_bytes(p)).starts_with(root)
 }
 
 /// A named `virtual_fs` filesystem with its synthesized device id and inode numbers.
@@ -191,35 +202,40 @@ impl VirtualFs {
     /// Numbers start at 1 and are never reused while the path keeps its object.
     pub fn ino(&self, path: &Path) -> u64 {
         let mut map = self.inodes.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(ino) = map.by_path.get(path) {
+        if let Some(ino) = map.by_path.get(key(path)) {
             return *ino;
         }
         let ino = map.next;
         map.next += 1;
-        map.by_path.insert(path.to_path_buf(), ino);
+        map.by_path.insert(key(path).to_vec(), ino);
         ino
     }
 
     /// Forgets the numbers of `path` and everything below it (after a removal).
     fn forget(&self, path: &Path) {
         let mut map = self.inodes.lock().unwrap_or_else(PoisonError::into_inner);
-        map.by_path.retain(|p, _| !p.starts_with(path));
+        map.by_path.retain(|p, _| !under(p, path));
     }
 
     /// Carries the numbers of `from` and everything below it over to `to` (after a rename).
     fn moved(&self, from: &Path, to: &Path) {
         let mut map = self.inodes.lock().unwrap_or_else(PoisonError::into_inner);
-        map.by_path.retain(|p, _| !p.starts_with(to));
-        let moving: Vec<(PathBuf, u64)> = map
+        map.by_path.retain(|p, _| !under(p, to));
+        let moving: Vec<(Vec<u8>, u64)> = map
             .by_path
             .iter()
-            .filter(|(p, _)| p.starts_with(from))
+            .filter(|(p, _)| under(p, from))
             .map(|(p, i)| (p.clone(), *i))
             .collect();
         for (old, ino) in moving {
             map.by_path.remove(&old);
-            if let Ok(rest) = old.strip_prefix(from) {
-                map.by_path.insert(to.join(rest), ino);
+            if let Ok(rest) = Path::new(OsStr::from_bytes(&old)).strip_prefix(from) {
+                let new = if rest.as_os_str().is_empty() {
+                    to.to_path_buf()
+                } else {
+                    to.join(rest)
+                };
+                map.by_path.insert(key(&new).to_vec(), ino);
             }
         }
     }
@@ -233,7 +249,7 @@ impl VirtualFs {
         Filestat {
             dev: self.dev,
             ino: self.ino(path),
-            filetype: filetype_of(&md),
+            filetype: filetype_of(md),
             nlink: 1,
             size: md.len,
             atim: md.accessed,
@@ -330,21 +346,24 @@ impl VfsDir {
 
     /// The lexical directory part of `path` below this directory, if it has no `..`.
     fn lexical_dir(&self, dirname: &[u8], extra: usize) -> Option<(PathBuf, usize)> {
-        let mut dir =
-            PathBuf::with_capacity(self.path.as_os_str().len() + dirname.len() + extra + 2);
-        dir.push(&self.path);
+        let base = self.path.as_os_str().as_bytes();
+        let mut buf = Vec::with_capacity(base.len() + dirname.len() + extra + 2);
+        buf.extend_from_slice(base);
         let mut n = 0;
         for c in dirname.split(|b| *b == b'/') {
             match c {
                 b"" | b"." => {}
                 b".." => return None,
                 name => {
-                    dir.push(os(name));
+                    if buf.last() != Some(&b'/') {
+                        buf.push(b'/');
+                    }
+                    buf.extend_from_slice(name);
                     n += 1;
                 }
             }
         }
-        Some((dir, n))
+        Some((PathBuf::from(std::ffi::OsString::from_vec(buf)), n))
     }
 
     /// The parent directory of `path` with one lookup, when the filesystem is
