@@ -1,3 +1,5 @@
 //! Fuzz generators and oracles.
 pub mod config;
+pub mod host_calls;
+pub mod package;
 pub mod resolve;

@@ -66,6 +66,16 @@ pub struct WorldBuilder<'c> {
     filesystems: Vec<(String, SharedFileSystem)>,
     stdio: [StdioSlot; 3],
     hooks: Vec<Hook>,
+    mounts: Vec<ExtraMount>,
+}
+
+/// A directory of a registered filesystem mounted by
+/// [`WorldBuilder::mount`] (not part of the configuration).
+struct ExtraMount {
+    guest_path: wasi_config::GuestPath,
+    filesystem: String,
+    path: std::path::PathBuf,
+    access: Access,
 }
 
 impl fmt::Debug for WorldBuilder<'_> {
@@ -89,7 +99,34 @@ impl<'c> WorldBuilder<'c> {
             filesystems: Vec::new(),
             stdio: [StdioSlot::Inherit, StdioSlot::Inherit, StdioSlot::Inherit],
             hooks: Vec::new(),
+            mounts: Vec::new(),
         }
+    }
+
+    /// Mounts the directory `path` of the filesystem registered as
+    /// `filesystem` at `guest_path`, as an extra preopen whose fd follows
+    /// the configuration's preopens (in the order mounted). The guest gets
+    /// read-only access when `read_only`, otherwise read, write and create.
+    /// Its [`PreopenInfo::index`] is the configuration's preopen count plus
+    /// its position among the extra mounts.
+    pub fn mount(
+        mut self,
+        guest_path: wasi_config::GuestPath,
+        filesystem: impl Into<String>,
+        path: impl Into<std::path::PathBuf>,
+        read_only: bool,
+    ) -> Self {
+        self.mounts.push(ExtraMount {
+            guest_path,
+            filesystem: filesystem.into(),
+            path: path.into(),
+            access: if read_only {
+                Access::READ_ONLY
+            } else {
+                Access::READ_WRITE_CREATE
+            },
+        });
+        self
     }
 
     /// Registers a virtual filesystem under `name` (replacing an earlier one
@@ -137,9 +174,12 @@ impl<'c> WorldBuilder<'c> {
             filesystems,
             stdio,
             hooks,
+            mounts,
         } = self;
         let max = config.capabilities().max_open_fds();
-        let needed = 3usize.saturating_add(config.preopens().len());
+        let needed = 3usize
+            .saturating_add(config.preopens().len())
+            .saturating_add(mounts.len());
         if needed > max.get() {
             return Err(SetupError::TooManyPreopens {
                 needed,
@@ -216,6 +256,49 @@ impl<'c> WorldBuilder<'c> {
                 )
                 .with_preopen(PreopenInfo {
                     guest_path: guest.as_bytes().to_vec(),
+                    inode,
+                    index,
+                }),
+            );
+        }
+        for (k, mount) in mounts.into_iter().enumerate() {
+            let index = config.preopens().len() + k;
+            let guest_path = mount.guest_path.to_string();
+            let vfs =
+                registry
+                    .get(&mount.filesystem)
+                    .ok_or_else(|| SetupError::UnknownFilesystem {
+                        guest_path: guest_path.clone(),
+                        filesystem: mount.filesystem.clone(),
+                    })?;
+            let dir = vfs.open_dir(&mount.path, mount.access).map_err(|source| {
+                SetupError::VirtualDir {
+                    guest_path: guest_path.clone(),
+                    filesystem: mount.filesystem.clone(),
+                    path: mount.path.clone(),
+                    source,
+                }
+            })?;
+            let guest_handle = dir
+                .reopen(mount.access)
+                .map_err(|source| SetupError::Reopen {
+                    guest_path: guest_path.clone(),
+                    source,
+                })?;
+            let inode = tree
+                .mount(mount.guest_path.components(), index, Box::new(dir))
+                .map_err(|_| SetupError::MountConflict {
+                    guest_path: guest_path.clone(),
+                })?;
+            tracing::debug!(preopen = index, guest = %guest_path, filesystem = %mount.filesystem, "mounted extra directory");
+            preopen_fds.push(
+                FdEntry::new(
+                    FdObject::Dir(guest_handle),
+                    FdRights::for_preopen(mount.access),
+                    FdFlags::NONE,
+                )
+                .with_preopen(PreopenInfo {
+                    guest_path: mount.guest_path.as_bytes().to_vec(),
                     inode,
                     index,
                 }),

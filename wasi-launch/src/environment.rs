@@ -52,7 +52,11 @@ impl Environment {
     /// Takes a task permit from the launcher's control plane; it is released
     /// when the instance [`finish`](WasiInstance::finish)es or the store is
     /// dropped.
-    pub fn instantiate(self, module: &Module, store: &mut Store) -> Result<WasiInstance, LaunchError> {
+    pub fn instantiate(
+        self,
+        module: &Module,
+        store: &mut Store,
+    ) -> Result<WasiInstance, LaunchError> {
         let permit = self.launcher.control_plane().try_acquire()?;
         let env = FunctionEnv::new(
             store,
@@ -62,14 +66,21 @@ impl Environment {
                 world: self.world,
                 runtime: Arc::clone(self.launcher.runtime()),
                 permit: Some(permit),
+                p1: Default::default(),
             },
         );
         let imports = preview1::imports_for(store, &env, module);
-        let instance = Instance::new(store, module, &imports)
-            .map_err(|e| LaunchError::Link(Box::new(e)))?;
+        let instance = match Instance::new(store, module, &imports) {
+            Ok(instance) => instance,
+            Err(e) => {
+                abandon(&env, store);
+                return Err(LaunchError::Link(Box::new(e)));
+            }
+        };
         match instance.exports.get_memory("memory") {
             Ok(memory) => env.as_mut(store).memory = Some(memory.clone()),
             Err(_) if preview1::imports_wasi(module) => {
+                abandon(&env, store);
                 return Err(LaunchError::NotWasi {
                     reason: "it imports WASI functions but exports no memory named `memory`",
                 });
@@ -88,9 +99,25 @@ impl Environment {
     }
 
     /// Like [`run`](Self::run), in the caller's store.
-    pub fn run_with_store(self, module: &Module, store: &mut Store) -> Result<ExitStatus, LaunchError> {
+    pub fn run_with_store(
+        self,
+        module: &Module,
+        store: &mut Store,
+    ) -> Result<ExitStatus, LaunchError> {
         self.instantiate(module, store)?.start(store)
     }
+}
+
+/// Releases what a failed instantiation took: the env stays in the caller's
+/// store (wasmer has no way to remove it), so without this its task permit
+/// and open fds would live as long as the store.
+fn abandon(env: &FunctionEnv<WasiEnv>, store: &mut Store) {
+    let state = env.as_mut(store);
+    state.permit = None;
+    // Only a start section can have run and written anything. Best effort:
+    // the instantiation error is the one worth reporting.
+    let _ = state.world.flush_all();
+    let _ = state.world.close_all();
 }
 
 /// An instantiated WASI module.
@@ -138,6 +165,7 @@ impl WasiInstance {
     pub fn finish(&self, store: &mut Store) -> Result<(), wasi_fs_setup::FsError> {
         let state = self.env.as_mut(store);
         state.permit = None;
+        state.p1.readdir.clear();
         let flushed = state.world.flush_all();
         let closed = state.world.close_all();
         flushed.and(closed)

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use crate::control_plane::TaskLimitError;
 use crate::module_cache::ModuleError;
+use crate::package::PackageError;
+use crate::package::resolve::MissingPackage;
 
 /// How a guest run ended when it ended by itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +93,40 @@ pub enum LaunchError {
         #[source]
         source: Box<wasi_fs_setup::FsError>,
     },
+    /// A package could not be loaded or used.
+    #[error(transparent)]
+    Package(Box<PackageError>),
+    /// A used package is not in the package cache.
+    #[error(transparent)]
+    MissingPackage(Box<MissingPackage>),
+    /// No mapped command or used package provides the command.
+    #[error("unknown command `{name}` (available: {})", if available.is_empty() { "none".to_string() } else { available.join(", ") })]
+    UnknownCommand {
+        /// The command asked for.
+        name: String,
+        /// The commands that exist (package commands with their package).
+        available: Vec<String>,
+    },
+    /// No command was named and the package has no entrypoint.
+    #[error("package {package} has no entrypoint; name one of its commands: {}", commands.join(", "))]
+    NoEntrypoint {
+        /// The package (`name@version`).
+        package: String,
+        /// Its commands.
+        commands: Vec<String>,
+    },
+}
+
+impl From<PackageError> for LaunchError {
+    fn from(e: PackageError) -> Self {
+        LaunchError::Package(Box::new(e))
+    }
+}
+
+impl From<MissingPackage> for LaunchError {
+    fn from(e: MissingPackage) -> Self {
+        LaunchError::MissingPackage(Box::new(e))
+    }
 }
 
 impl From<wasi_fs_setup::SetupError> for LaunchError {

@@ -14,6 +14,7 @@ use crate::engine::Compiler;
 use crate::environment::Environment;
 use crate::error::LaunchError;
 use crate::module_cache::ModuleCache;
+use crate::package::{self, Package, PackageCache};
 use crate::runtime::{DefaultRuntime, Runtime};
 
 /// Launches WASI guests. Cheap to clone and `Send + Sync`: every clone and
@@ -27,6 +28,7 @@ pub struct Launcher {
 #[derive(Debug)]
 struct Inner {
     modules: ModuleCache,
+    packages: PackageCache,
     control: ControlPlane,
     runtime: Arc<dyn Runtime>,
 }
@@ -58,6 +60,41 @@ impl Launcher {
         &self.inner.modules
     }
 
+    /// The package cache.
+    pub fn packages(&self) -> &PackageCache {
+        &self.inner.packages
+    }
+
+    /// Loads a `.webc` package file into the package cache (idempotent for
+    /// the same file contents).
+    pub fn include_package_file(
+        &self,
+        path: impl AsRef<Path>,
+    ) -> Result<Arc<Package>, LaunchError> {
+        Ok(self.inner.packages.include_file(path)?)
+    }
+
+    /// Loads a webc package from bytes into the package cache.
+    pub fn include_package_bytes(
+        &self,
+        bytes: impl Into<webc::bytes::Bytes>,
+    ) -> Result<Arc<Package>, LaunchError> {
+        Ok(self.inner.packages.include_bytes(bytes)?)
+    }
+
+    /// Loads `config`'s package files into the cache, then resolves each
+    /// package it uses (highest matching version), in order and without
+    /// duplicates.
+    pub fn resolve_packages(&self, config: &Config) -> Result<Vec<Arc<Package>>, LaunchError> {
+        for path in config.package_files() {
+            self.include_package_file(path)?;
+        }
+        Ok(package::resolve::resolve_all(
+            &self.inner.packages,
+            config.packages(),
+        )?)
+    }
+
     /// The control plane (task limit, process and thread ids).
     pub fn control_plane(&self) -> &ControlPlane {
         &self.inner.control
@@ -85,25 +122,35 @@ impl Launcher {
     }
 
     /// An environment for `config` with the default file world (host
-    /// stdio inherited, the in-memory sandbox as the `sandbox` filesystem).
+    /// stdio inherited, the in-memory sandbox as the `sandbox` filesystem),
+    /// plus the volumes of the packages it uses, read-only (see
+    /// [`resolve_packages`](Self::resolve_packages)).
     pub fn environment(&self, config: Config) -> Result<Environment, LaunchError> {
-        let world = World::new(&config)?;
-        Ok(self.environment_with_world(config, world))
+        self.environment_with(config, |b| b)
     }
 
     /// An environment for `config` whose file world is customised by
-    /// `customise` (stdio slots, filesystems, a setup hook).
+    /// `customise` (stdio slots, filesystems, a setup hook); the volumes of
+    /// the packages it uses are mounted read-only after the configuration's
+    /// preopens.
     pub fn environment_with(
         &self,
         config: Config,
         customise: impl FnOnce(WorldBuilder<'_>) -> WorldBuilder<'_>,
     ) -> Result<Environment, LaunchError> {
-        let world = customise(World::builder(&config)).build()?;
+        let world = if config.packages().is_empty() && config.package_files().is_empty() {
+            customise(World::builder(&config)).build()?
+        } else {
+            let packages = self.resolve_packages(&config)?;
+            package::mount_packages(customise(World::builder(&config)), &packages).build()?
+        };
         Ok(self.environment_with_world(config, world))
     }
 
     /// An environment for `config` over a file world built by the caller
-    /// from the same configuration.
+    /// from the same configuration. Nothing is added to that world: to
+    /// mount used packages, build it with
+    /// [`package::mount_packages`](crate::package::mount_packages).
     pub fn environment_with_world(&self, config: Config, world: World) -> Environment {
         Environment::new(self.clone(), Arc::new(config), world)
     }
@@ -167,7 +214,10 @@ impl LauncherBuilder {
         Launcher {
             inner: Arc::new(Inner {
                 modules,
-                control: ControlPlane::new(self.max_tasks.unwrap_or_else(ControlPlane::default_max)),
+                packages: PackageCache::new(),
+                control: ControlPlane::new(
+                    self.max_tasks.unwrap_or_else(ControlPlane::default_max),
+                ),
                 runtime: self
                     .runtime
                     .unwrap_or_else(|| Arc::new(DefaultRuntime::new())),

@@ -33,14 +33,18 @@ pub use errno::{Errno, SysResult};
 pub use guest_memory::{GuestMemory, MemoryError};
 pub use module_cache::{CacheStats, ModuleCache, ModuleError};
 pub use runtime::{DefaultRuntime, Runtime, RuntimeExt};
+pub mod commands;
 pub mod environment;
 pub mod error;
 pub mod fs_errno;
 pub mod launcher;
+pub mod package;
 pub mod preview1;
 pub mod state;
 
+pub use commands::CommandSource;
 pub use environment::{Environment, WasiInstance};
 pub use error::{ExitStatus, LaunchError};
 pub use launcher::{Launcher, LauncherBuilder};
+pub use package::{Package, PackageCache, PackageError};
 pub use state::WasiEnv;

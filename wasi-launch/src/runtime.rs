@@ -63,6 +63,19 @@ pub trait Runtime: Send + Sync + fmt::Debug {
 
     /// Fills `buf` with random bytes (what `random_get` returns).
     fn fill_random(&self, buf: &mut [u8]) -> SysResult<()>;
+
+    /// Runs `task` in the background, detached from the caller.
+    ///
+    /// The default starts a named OS thread; a runtime that owns a pool
+    /// overrides it. Failing to start the task is EAGAIN, as `pthread_create`
+    /// reports it.
+    fn spawn(&self, task: Box<dyn FnOnce() + Send + 'static>) -> SysResult<()> {
+        thread::Builder::new()
+            .name("wasi-task".into())
+            .spawn(task)
+            .map(drop)
+            .map_err(|_| Errno::Again)
+    }
 }
 
 /// A [`Runtime`] returned from [`Runtime::block_on_dyn`] before the future was
@@ -568,5 +581,19 @@ mod tests {
         }
         assert_eq!(Lazy.block_on(async { 1 }), Err(Incomplete));
         assert_eq!(Errno::from(Incomplete), Errno::Io);
+    }
+
+    #[test]
+    fn spawn_runs_the_task_in_the_background() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        DefaultRuntime::new()
+            .spawn(Box::new(move || {
+                let _ = tx.send(thread::current().name().map(str::to_owned));
+            }))
+            .expect("spawned");
+        let name = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the task ran");
+        assert_eq!(name.as_deref(), Some("wasi-task"));
     }
 }

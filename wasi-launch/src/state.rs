@@ -24,6 +24,9 @@ pub struct WasiEnv {
     pub(crate) runtime: Arc<dyn Runtime>,
     /// The control-plane permit held while this environment is alive.
     pub(crate) permit: Option<TaskPermit>,
+    /// State of the preview1 functions beyond the file world (readdir
+    /// listings).
+    pub(crate) p1: crate::preview1::State,
 }
 
 impl std::fmt::Debug for WasiEnv {

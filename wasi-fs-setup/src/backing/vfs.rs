@@ -502,7 +502,10 @@ impl VfsDir {
             .new_open_options()
             .read(flags.read)
             .write(writes)
-            .append(flags.append)
+            // Append mode is emulated by `VfsFile::write` (seek to the end
+            // first) so that `set_append(false)` can turn it off; mem_fs's own
+            // append mode could not be.
+            .append(false)
             .truncate(flags.truncate && writes)
             .open(loc)?;
         Ok(VfsFile {
@@ -1016,6 +1019,11 @@ impl FileHandle for VfsFile {
     }
 
     fn flush(&mut self) -> Result<(), FsError> {
+        // Nothing was written through a read-only handle; read-only
+        // backings (webc volumes) refuse flush with PermissionDenied.
+        if !self.writable {
+            return Ok(());
+        }
         block_on(self.file.flush()).map_err(io_err)
     }
 }

@@ -9,7 +9,12 @@ use crate::guest_memory::GuestMemory;
 use crate::state::WasiEnv;
 
 /// Writes the count and the buffer size of `table`.
-fn sizes(mem: &GuestMemory<'_>, table: &EncodedStrings, count: GuestPtr, size: GuestPtr) -> SysResult<()> {
+fn sizes(
+    mem: &GuestMemory<'_>,
+    table: &EncodedStrings,
+    count: GuestPtr,
+    size: GuestPtr,
+) -> SysResult<()> {
     mem.check_range(count, 4)?;
     mem.check_range(size, 4)?;
     mem.write_u32(count, table.count())?;
@@ -19,7 +24,12 @@ fn sizes(mem: &GuestMemory<'_>, table: &EncodedStrings, count: GuestPtr, size: G
 
 /// Copies `table` to `buf` and the pointer of each entry to `ptrs`. Both
 /// ranges are checked before anything is written.
-fn copy(mem: &GuestMemory<'_>, table: &EncodedStrings, ptrs: GuestPtr, buf: GuestPtr) -> SysResult<()> {
+fn copy(
+    mem: &GuestMemory<'_>,
+    table: &EncodedStrings,
+    ptrs: GuestPtr,
+    buf: GuestPtr,
+) -> SysResult<()> {
     mem.check_range(ptrs, u64::from(table.count()) * 4)?;
     mem.check_range(buf, u64::from(table.buf_size()))?;
     let mut encoded = Vec::with_capacity(table.offsets().len() * 4);
@@ -33,7 +43,11 @@ fn copy(mem: &GuestMemory<'_>, table: &EncodedStrings, ptrs: GuestPtr, buf: Gues
     Ok(())
 }
 
-pub(super) fn args_sizes_get(mut env: FunctionEnvMut<'_, WasiEnv>, count: GuestPtr, size: GuestPtr) -> i32 {
+pub(super) fn args_sizes_get(
+    mut env: FunctionEnvMut<'_, WasiEnv>,
+    count: GuestPtr,
+    size: GuestPtr,
+) -> i32 {
     host_call(&mut env, "args_sizes_get", |state, mem| {
         sizes(mem, state.config.args_table(), count, size)
     })
@@ -45,13 +59,21 @@ pub(super) fn args_get(mut env: FunctionEnvMut<'_, WasiEnv>, argv: GuestPtr, buf
     })
 }
 
-pub(super) fn environ_sizes_get(mut env: FunctionEnvMut<'_, WasiEnv>, count: GuestPtr, size: GuestPtr) -> i32 {
+pub(super) fn environ_sizes_get(
+    mut env: FunctionEnvMut<'_, WasiEnv>,
+    count: GuestPtr,
+    size: GuestPtr,
+) -> i32 {
     host_call(&mut env, "environ_sizes_get", |state, mem| {
         sizes(mem, state.config.environ_table(), count, size)
     })
 }
 
-pub(super) fn environ_get(mut env: FunctionEnvMut<'_, WasiEnv>, environ: GuestPtr, buf: GuestPtr) -> i32 {
+pub(super) fn environ_get(
+    mut env: FunctionEnvMut<'_, WasiEnv>,
+    environ: GuestPtr,
+    buf: GuestPtr,
+) -> i32 {
     host_call(&mut env, "environ_get", |state, mem| {
         copy(mem, state.config.environ_table(), environ, buf)
     })

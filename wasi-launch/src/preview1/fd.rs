@@ -3,7 +3,7 @@
 
 use std::io::SeekFrom;
 
-use wasi_fs_setup::{FdObject, Rights};
+use wasi_fs_setup::{FdFlags, FdObject, FileHandle, FsError, Rights};
 use wasmer::FunctionEnvMut;
 
 use super::{GuestPtr, host_call};
@@ -24,17 +24,28 @@ fn partial(done: u32, err: Errno) -> SysResult<u32> {
 }
 
 /// Writes the iovecs at `iovs` to `fd`.
-fn write_iovecs(state: &mut WasiEnv, mem: &GuestMemory<'_>, fd: u32, iovs: GuestPtr, iovs_len: u32) -> SysResult<u32> {
+fn write_iovecs(
+    state: &mut WasiEnv,
+    mem: &GuestMemory<'_>,
+    fd: u32,
+    iovs: GuestPtr,
+    iovs_len: u32,
+) -> SysResult<u32> {
     let iovs = mem.read_iovecs(iovs, iovs_len)?;
     if iovecs_total_len(&iovs) > u64::from(u32::MAX) {
         return Err(Errno::Inval);
     }
     let entry = state.world.fds_mut().get_mut(fd).map_err(fs_errno)?;
-    entry.require(Rights::FD_WRITE).map_err(fs_errno)?;
+    // Without the right, the fd is not open for writing: EBADF, as POSIX
+    // and wasmtime report it.
+    entry.require(Rights::FD_WRITE).map_err(|_| Errno::Badf)?;
+    let flags = entry.flags;
     let file = entry.file_mut().map_err(|_| Errno::Badf)?;
     let mut total: u32 = 0;
     for iov in iovs {
-        let taken = mem.read_chunks(iov.buf, iov.len, |chunk| file.write(chunk).map_err(fs_errno));
+        let taken = mem.read_chunks(iov.buf, iov.len, |chunk| {
+            file.write(chunk).map_err(fs_errno)
+        });
         match taken {
             // Cannot overflow: the total of every iovec fits in u32 (above).
             Ok(n) => total += n,
@@ -44,17 +55,35 @@ fn write_iovecs(state: &mut WasiEnv, mem: &GuestMemory<'_>, fd: u32, iovs: Guest
             break;
         }
     }
+    sync_after_write(file, flags).map_err(fs_errno)?;
     Ok(total)
 }
 
+/// Honours the `sync` and `dsync` fd flags after a write.
+pub(super) fn sync_after_write(file: &mut dyn FileHandle, flags: FdFlags) -> Result<(), FsError> {
+    if flags.contains(FdFlags::SYNC) {
+        file.sync(false)
+    } else if flags.contains(FdFlags::DSYNC) {
+        file.sync(true)
+    } else {
+        Ok(())
+    }
+}
+
 /// Reads from `fd` into the iovecs at `iovs`.
-fn read_iovecs(state: &mut WasiEnv, mem: &GuestMemory<'_>, fd: u32, iovs: GuestPtr, iovs_len: u32) -> SysResult<u32> {
+fn read_iovecs(
+    state: &mut WasiEnv,
+    mem: &GuestMemory<'_>,
+    fd: u32,
+    iovs: GuestPtr,
+    iovs_len: u32,
+) -> SysResult<u32> {
     let iovs = mem.read_iovecs(iovs, iovs_len)?;
     if iovecs_total_len(&iovs) > u64::from(u32::MAX) {
         return Err(Errno::Inval);
     }
     let entry = state.world.fds_mut().get_mut(fd).map_err(fs_errno)?;
-    entry.require(Rights::FD_READ).map_err(fs_errno)?;
+    entry.require(Rights::FD_READ).map_err(|_| Errno::Badf)?;
     let file = entry.file_mut().map_err(|_| Errno::Badf)?;
     let mut total: u32 = 0;
     for iov in iovs {
@@ -102,6 +131,7 @@ pub(super) fn fd_read(
 pub(super) fn fd_close(mut env: FunctionEnvMut<'_, WasiEnv>, fd: u32) -> i32 {
     host_call(&mut env, "fd_close", |state, _mem| {
         let mut entry = state.world.fds_mut().close(fd).map_err(fs_errno)?;
+        state.p1.readdir.forget(fd);
         entry.flush().map_err(fs_errno)
     })
 }
@@ -135,8 +165,11 @@ pub(super) fn fd_seek(
             _ => return Err(Errno::Inval),
         };
         let entry = state.world.fds_mut().get_mut(fd).map_err(fs_errno)?;
-        if matches!(entry.object(), FdObject::Dir(_)) {
-            return Err(Errno::Badf);
+        match entry.object() {
+            FdObject::Dir(_) => return Err(Errno::Badf),
+            // A stream cannot seek, whatever its rights.
+            FdObject::Stdio(_) => return Err(Errno::Spipe),
+            FdObject::File(_) => {}
         }
         // Asking for the position only needs the right to tell.
         let needed = if pos == SeekFrom::Current(0) {
@@ -155,8 +188,10 @@ pub(super) fn fd_tell(mut env: FunctionEnvMut<'_, WasiEnv>, fd: u32, out: GuestP
     host_call(&mut env, "fd_tell", |state, mem| {
         mem.check_range(out, 8)?;
         let entry = state.world.fds_mut().get_mut(fd).map_err(fs_errno)?;
-        if matches!(entry.object(), FdObject::Dir(_)) {
-            return Err(Errno::Badf);
+        match entry.object() {
+            FdObject::Dir(_) => return Err(Errno::Badf),
+            FdObject::Stdio(_) => return Err(Errno::Spipe),
+            FdObject::File(_) => {}
         }
         entry.require(Rights::FD_TELL).map_err(fs_errno)?;
         let pos = entry.position().map_err(fs_errno)?;

@@ -48,18 +48,25 @@ const IGNORED_SIGNALS: [u8; 4] = [16, 17, 22, 27];
 /// supported.
 const STOP_SIGNALS: [u8; 4] = [18, 19, 20, 21];
 
-pub(super) fn proc_raise(mut env: FunctionEnvMut<'_, WasiEnv>, signal: u32) -> Result<i32, Termination> {
+pub(super) fn proc_raise(
+    mut env: FunctionEnvMut<'_, WasiEnv>,
+    signal: u32,
+) -> Result<i32, Termination> {
     let sig = match u8::try_from(signal) {
         Ok(s) if s <= LAST_SIGNAL => s,
         _ => {
-            return Ok(host_call_no_memory(&mut env, "proc_raise", |_| Err(Errno::Inval)));
+            return Ok(host_call_no_memory(&mut env, "proc_raise", |_| {
+                Err(Errno::Inval)
+            }));
         }
     };
     if sig == 0 || IGNORED_SIGNALS.contains(&sig) {
         return Ok(host_call_no_memory(&mut env, "proc_raise", |_| Ok(())));
     }
     if STOP_SIGNALS.contains(&sig) {
-        return Ok(host_call_no_memory(&mut env, "proc_raise", |_| Err(Errno::Notsup)));
+        return Ok(host_call_no_memory(&mut env, "proc_raise", |_| {
+            Err(Errno::Notsup)
+        }));
     }
     tracing::trace!(target: "wasi", signal = sig, "proc_raise");
     Err(Termination::Signal(sig))

@@ -5,7 +5,10 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use clap::builder::TypedValueParser;
-use wasi_config::{ConfigBuilder, ConfigError, DirSpec, EnvAssignment, MapDirSpec, Permissions, PreopenSpec};
+use wasi_config::{
+    CommandMapping, ConfigBuilder, ConfigError, DirSpec, EnvAssignment, MapDirSpec, Permissions,
+    PreopenSpec,
+};
 use wasi_launch::Compiler;
 
 /// Runs a WASI preview1 program (a `.wasm` or `.wat` file) on wasmer.
@@ -54,17 +57,42 @@ pub struct Cli {
     #[arg(long = "compiler", value_enum, default_value_t = Compiler::Cranelift)]
     pub compiler: Compiler,
 
+    /// Use a package from the package cache (`namespace/name[@VERSION-REQ]`):
+    /// its volumes are mounted read-only and its commands can be run.
+    #[arg(long = "use", value_name = "PKG")]
+    pub uses: Vec<String>,
+
+    /// Load a `.webc` package file into the package cache (for `--use`).
+    #[arg(long = "include", value_name = "FILE.webc")]
+    pub includes: Vec<PathBuf>,
+
+    /// Map a command name to a host `.wasm`/`.wat` file.
+    #[arg(long = "map-command", value_name = "NAME=PATH", value_parser = os_parser(CommandMapping::parse))]
+    pub map_commands: Vec<CommandMapping>,
+
+    /// With a `.webc` MODULE, the package command to run (default: the
+    /// package's entrypoint).
+    #[arg(long = "command", value_name = "NAME")]
+    pub command: Option<String>,
+
     /// Print the resolved plan (args, env keys, fd table) and exit without
     /// running.
     #[arg(long = "explain")]
     pub explain: bool,
 
-    /// The module to run: a `.wasm` or `.wat` file.
+    /// The module to run: a `.wasm` or `.wat` file, or a `.webc` package
+    /// (recognised by its header), whose volumes are mounted read-only and
+    /// whose `--command` (default: entrypoint) runs. Always a file path,
+    /// never a command name.
     #[arg(value_name = "MODULE")]
     pub module: PathBuf,
 
     /// Arguments passed to the guest, byte for byte.
-    #[arg(value_name = "ARGS", trailing_var_arg = true, allow_hyphen_values = true)]
+    #[arg(
+        value_name = "ARGS",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
     pub args: Vec<OsString>,
 }
 
@@ -76,7 +104,8 @@ fn os_parser<T>(
 where
     T: Clone + Send + Sync + 'static,
 {
-    clap::builder::OsStringValueParser::new().try_map(move |s: OsString| parse(s.as_encoded_bytes()))
+    clap::builder::OsStringValueParser::new()
+        .try_map(move |s: OsString| parse(s.as_encoded_bytes()))
 }
 
 impl Cli {
@@ -117,6 +146,15 @@ impl Cli {
         }
         for m in &self.map_dirs {
             b.map_dir(m.guest(), m.host());
+        }
+        for u in &self.uses {
+            b.use_package(u.clone());
+        }
+        for f in &self.includes {
+            b.include_package(f);
+        }
+        for c in &self.map_commands {
+            b.map_command(c.name(), c.host());
         }
         b
     }

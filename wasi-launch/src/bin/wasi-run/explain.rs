@@ -17,12 +17,18 @@ pub fn print(config: &Config, world: &World) {
     println!("  1: stdout");
     println!("  2: stderr");
     for (fd, info) in world.fds().preopens() {
-        let preopen = &config.preopens()[info.index];
-        println!(
-            "  {fd}: {} <- {} ({})",
-            ByteDisplay(&info.guest_path),
-            preopen.backing(),
-            preopen.permissions()
-        );
+        match config.preopens().get(info.index) {
+            Some(preopen) => println!(
+                "  {fd}: {} <- {} ({})",
+                ByteDisplay(&info.guest_path),
+                preopen.backing(),
+                preopen.permissions()
+            ),
+            // Mounted by the launcher, not the configuration: a package volume.
+            None => println!(
+                "  {fd}: {} <- package volume (read-only)",
+                ByteDisplay(&info.guest_path)
+            ),
+        }
     }
 }

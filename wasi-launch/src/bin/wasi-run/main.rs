@@ -71,7 +71,45 @@ fn run(cli: &Cli) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    let world = match wasi_fs_setup::World::new(&config) {
+    let mut launcher = Launcher::builder().compiler(cli.compiler);
+    if !cli.no_cache
+        && let Some(dir) = cli.cache_dir.clone().or_else(ModuleCache::default_disk_dir)
+    {
+        launcher = launcher.cache_dir(dir);
+    }
+    let launcher = launcher.build();
+    let mut packages = match launcher.resolve_packages(&config) {
+        Ok(p) => p,
+        Err(e) => return report(&e),
+    };
+    // A `.webc` MODULE is a package: load it, mount its volumes first.
+    let main_package = match is_webc(&cli.module) {
+        Ok(false) => None,
+        Ok(true) => match launcher.include_package_file(&cli.module) {
+            Ok(p) => {
+                packages.retain(|q| !std::sync::Arc::ptr_eq(q, &p));
+                packages.insert(0, std::sync::Arc::clone(&p));
+                Some(p)
+            }
+            Err(e) => return report(&e),
+        },
+        Err(source) => {
+            return report(&LaunchError::ReadModule {
+                path: cli.module.clone(),
+                source,
+            });
+        }
+    };
+    if cli.command.is_some() && main_package.is_none() {
+        eprintln!("wasi-run: --command needs a .webc package as MODULE");
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let world = match wasi_launch::package::mount_packages(
+        wasi_fs_setup::World::builder(&config),
+        &packages,
+    )
+    .build()
+    {
         Ok(w) => w,
         Err(e) => return report(&LaunchError::from(e)),
     };
@@ -79,14 +117,11 @@ fn run(cli: &Cli) -> ExitCode {
         explain::print(&config, &world);
         return ExitCode::SUCCESS;
     }
-    let mut launcher = Launcher::builder().compiler(cli.compiler);
-    if !cli.no_cache {
-        if let Some(dir) = cli.cache_dir.clone().or_else(ModuleCache::default_disk_dir) {
-            launcher = launcher.cache_dir(dir);
-        }
-    }
-    let launcher = launcher.build();
-    let module = match launcher.load_module_file(&cli.module) {
+    let module = match &main_package {
+        Some(p) => launcher.package_command_module(p, cli.command.as_deref()),
+        None => launcher.load_module_file(&cli.module),
+    };
+    let module = match module {
         Ok(m) => m,
         Err(e) => return report(&e),
     };
@@ -94,6 +129,21 @@ fn run(cli: &Cli) -> ExitCode {
         Ok(status) => ExitCode::from(status.code() as u8),
         Err(e) => report(&e),
     }
+}
+
+/// Whether `path` starts with the webc magic bytes.
+fn is_webc(path: &std::path::Path) -> std::io::Result<bool> {
+    use std::io::Read;
+    let mut magic = [0u8; 5];
+    let mut file = std::fs::File::open(path)?;
+    let mut got = 0;
+    while got < magic.len() {
+        match file.read(&mut magic[got..])? {
+            0 => return Ok(false),
+            n => got += n,
+        }
+    }
+    Ok(magic == webc::MAGIC)
 }
 
 /// Prints `e` on one line (plus the backtrace of a trap) and returns the

@@ -1,0 +1,154 @@
+//! One launcher serving several threads (issue 6).
+//!
+//! - `concurrent_launches`: `examples/hello.wat` from the launcher's warm
+//!   module cache, run to completion (environment with captured stdout,
+//!   instantiate, `_start`, flush, release the permit) on 1 and 2 threads
+//!   sharing one launcher; criterion reports the time per launch of the
+//!   whole batch, so launches per second is its inverse. `baseline` runs
+//!   the same compiled module on bare wasmer (new store, do-nothing
+//!   `fd_write`, `Instance::new`, `_start`) on the same threads.
+//! - `idle_instances`: resident memory per live idle instance, 1,000
+//!   instances held at once (each in its own store), read from `VmRSS` in
+//!   `/proc/self/status` before and after; printed beside the bare wasmer
+//!   figure measured in the same run. Not a criterion timing: one sample
+//!   per run, printed on stderr.
+
+use std::hint::black_box;
+use std::num::NonZeroUsize;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use wasi_config::{Config, ConfigBuilder};
+use wasi_fs_setup::StdioSlot;
+use wasi_launch::Launcher;
+use wasmer::{Function, Instance, Module, Store, imports};
+
+const HELLO: &[u8] = include_bytes!("../../examples/hello.wat");
+
+/// How many instances the memory measurement holds at once.
+const HELD: usize = 1_000;
+
+fn hello_config() -> Config {
+    ConfigBuilder::new("hello")
+        .validate()
+        .expect("valid configuration")
+}
+
+fn run_hello(launcher: &Launcher, module: &Module, config: &Config) {
+    let (stdout, captured) = StdioSlot::capture();
+    let status = launcher
+        .environment_with(config.clone(), |w| w.stdout(stdout))
+        .and_then(|env| env.run(module))
+        .expect("hello runs");
+    black_box((status, captured.len()));
+}
+
+fn bare_imports(store: &mut Store) -> wasmer::Imports {
+    let fd_write = Function::new_typed(store, |_: i32, _: i32, _: i32, _: i32| -> i32 { 0 });
+    imports! { "wasi_snapshot_preview1" => { "fd_write" => fd_write } }
+}
+
+fn run_bare(engine: &wasmer::Engine, module: &Module) {
+    let mut store = Store::new(engine.clone());
+    let imports = bare_imports(&mut store);
+    let instance = Instance::new(&mut store, module, &imports).expect("instantiate");
+    let start = instance.exports.get_function("_start").expect("_start");
+    black_box(start.call(&mut store, &[]).expect("_start returns"));
+}
+
+/// Runs `iters` launches split over `threads` threads; the wall time.
+fn on_threads(threads: usize, iters: u64, launch: impl Fn() + Sync) -> Duration {
+    let per = iters.div_ceil(threads as u64);
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                for _ in 0..per {
+                    launch();
+                }
+            });
+        }
+    });
+    // Scale to exactly `iters` launches.
+    started
+        .elapsed()
+        .mul_f64(iters as f64 / (per * threads as u64) as f64)
+}
+
+fn concurrent_launches(c: &mut Criterion) {
+    let launcher = Launcher::builder()
+        .max_tasks(NonZeroUsize::new(64).expect("nonzero"))
+        .build();
+    let module = launcher.load_module(HELLO).expect("hello compiles");
+    let engine = launcher.engine().clone();
+    let config = hello_config();
+    let mut group = c.benchmark_group("concurrent_launches");
+    group.throughput(Throughput::Elements(1));
+    for threads in [1usize, 2] {
+        group.bench_function(format!("launcher/{threads}_threads"), |b| {
+            b.iter_custom(|iters| {
+                on_threads(threads, iters, || run_hello(&launcher, &module, &config))
+            })
+        });
+        group.bench_function(format!("baseline/{threads}_threads"), |b| {
+            b.iter_custom(|iters| on_threads(threads, iters, || run_bare(&engine, &module)))
+        });
+    }
+    group.finish();
+    assert_eq!(launcher.module_cache().stats().compiles, 1, "stayed warm");
+    assert_eq!(launcher.control_plane().running(), 0);
+}
+
+/// `VmRSS` of this process in KiB.
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS")
+}
+
+fn idle_instances(_c: &mut Criterion) {
+    let launcher = Launcher::builder()
+        .max_tasks(NonZeroUsize::new(HELD + 1).expect("nonzero"))
+        .build();
+    let module = launcher.load_module(HELLO).expect("hello compiles");
+    let config = hello_config();
+
+    let before = rss_kib();
+    let mut held = Vec::with_capacity(HELD);
+    for _ in 0..HELD {
+        let mut store = Store::new(launcher.engine().clone());
+        let (stdout, _) = StdioSlot::capture();
+        let instance = launcher
+            .environment_with(config.clone(), |w| w.stdout(stdout))
+            .and_then(|env| env.instantiate(&module, &mut store))
+            .expect("instantiate");
+        held.push((store, instance));
+    }
+    let launcher_kib = rss_kib().saturating_sub(before);
+    assert_eq!(launcher.control_plane().running(), HELD);
+    drop(held);
+    assert_eq!(launcher.control_plane().running(), 0);
+
+    let before = rss_kib();
+    let mut bare = Vec::with_capacity(HELD);
+    for _ in 0..HELD {
+        let mut store = Store::new(launcher.engine().clone());
+        let imports = bare_imports(&mut store);
+        let instance = Instance::new(&mut store, &module, &imports).expect("instantiate");
+        bare.push((store, instance));
+    }
+    let bare_kib = rss_kib().saturating_sub(before);
+    drop(bare);
+
+    eprintln!(
+        "idle_instances: {HELD} held at once: launcher {:.1} KiB each, bare wasmer {:.1} KiB each (VmRSS delta)",
+        launcher_kib as f64 / HELD as f64,
+        bare_kib as f64 / HELD as f64
+    );
+}
+
+criterion_group!(benches, concurrent_launches, idle_instances);
+criterion_main!(benches);

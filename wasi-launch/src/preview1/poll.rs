@@ -1,0 +1,352 @@
+//! `poll_oneoff`: clock timeouts and fd readiness.
+//!
+//! Subscriptions are read as raw 48-byte records and decoded by hand (never
+//! through wasix-types' `Subscription`, whose enum fields make an unknown tag
+//! or clock id undefined behaviour). Readiness:
+//! - a regular file is always ready, for reading (with the bytes left after
+//!   the position) and for writing;
+//! - stdout and stderr are always ready for writing; stdin fed from bytes,
+//!   a virtual file or nothing is always ready for reading; stdin inherited
+//!   from the host is asked with the host's `poll(2)`;
+//! - a closed fd, a directory, or an fd with neither `poll_fd_readwrite`
+//!   nor the right to read (write) it, is reported at once as an event
+//!   carrying the error (the spec's `error`
+//!   field; the other subscriptions are still answered).
+//!
+//! An unknown event type or clock id, or no subscription at all, fails the
+//! whole call with EINVAL.
+//!
+//! Clock subscriptions are relative, or absolute with
+//! `subclockflags::subscription_clock_abstime`, on any clock the runtime
+//! provides; the deadline is computed with the runtime's clock and the
+//! thread sleeps until the earliest one. Events that are ready without
+//! waiting are reported at once, without sleeping.
+
+use std::time::{Duration, Instant};
+
+use wasi_fs_setup::{FdObject, Rights, StdioFd};
+use wasmer::FunctionEnvMut;
+
+use super::{GuestPtr, host_call};
+use crate::errno::{Errno, SysResult};
+use crate::runtime::clockid_from_raw;
+use crate::state::WasiEnv;
+
+/// Size of one `subscription` in guest memory.
+const SUBSCRIPTION_SIZE: u32 = 48;
+
+/// Size of one `event` in guest memory.
+const EVENT_SIZE: u32 = 32;
+
+/// Most subscriptions one call may pass.
+///
+/// Reason: the decoded subscriptions are kept in a host `Vec`, so their
+/// number must not be the guest's alone to choose. 65,536 is far above what
+/// `poll(2)` callers use (Linux's default `RLIMIT_NOFILE` is 1,024); a larger
+/// count is EINVAL.
+pub const MAX_SUBSCRIPTIONS: u32 = 1 << 16;
+
+/// `eventtype` values.
+const EVENTTYPE_CLOCK: u8 = 0;
+const EVENTTYPE_FD_READ: u8 = 1;
+const EVENTTYPE_FD_WRITE: u8 = 2;
+
+/// `subclockflags::subscription_clock_abstime`.
+const SUBSCRIPTION_CLOCK_ABSTIME: u16 = 1;
+
+/// One decoded subscription.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    /// Fires after `remaining` nanoseconds from the start of the call.
+    Clock { remaining: u64 },
+    /// Readiness of `fd` for reading or writing.
+    Fd { fd: u32 },
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Subscription {
+    userdata: u64,
+    eventtype: u8,
+    kind: Kind,
+}
+
+/// One event to report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Event {
+    userdata: u64,
+    error: Errno,
+    eventtype: u8,
+    nbytes: u64,
+}
+
+impl Event {
+    fn encode(&self) -> [u8; EVENT_SIZE as usize] {
+        let mut buf = [0u8; EVENT_SIZE as usize];
+        buf[0..8].copy_from_slice(&self.userdata.to_le_bytes());
+        buf[8..10].copy_from_slice(&u16::from(self.error).to_le_bytes());
+        buf[10] = self.eventtype;
+        buf[16..24].copy_from_slice(&self.nbytes.to_le_bytes());
+        // fd_readwrite.flags (hangup) stays 0.
+        buf
+    }
+}
+
+fn le_u64(b: &[u8], at: usize) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(a)
+}
+
+fn le_u32(b: &[u8], at: usize) -> u32 {
+    let mut a = [0u8; 4];
+    a.copy_from_slice(&b[at..at + 4]);
+    u32::from_le_bytes(a)
+}
+
+/// Decodes one raw subscription. An unknown event type or clock id fails
+/// the whole call with EINVAL; an absolute deadline on a clock that cannot
+/// be read becomes an immediate event carrying the error.
+fn decode(state: &WasiEnv, raw: &[u8]) -> SysResult<Result<Subscription, Event>> {
+    let userdata = le_u64(raw, 0);
+    let eventtype = raw[8];
+    let kind = match eventtype {
+        EVENTTYPE_CLOCK => {
+            let clock = le_u32(raw, 16);
+            let timeout = le_u64(raw, 24);
+            let flags = u16::from_le_bytes([raw[40], raw[41]]);
+            // An unknown clock fails the whole call, as an undecodable
+            // subscription does in wasmtime.
+            let id = clockid_from_raw(clock)?;
+            let remaining = if flags & SUBSCRIPTION_CLOCK_ABSTIME != 0 {
+                state
+                    .runtime
+                    .time(id)
+                    .map(|now| timeout.saturating_sub(now))
+            } else {
+                Ok(timeout)
+            };
+            match remaining {
+                Ok(remaining) => Kind::Clock { remaining },
+                Err(error) => {
+                    return Ok(Err(Event {
+                        userdata,
+                        error,
+                        eventtype,
+                        nbytes: 0,
+                    }));
+                }
+            }
+        }
+        EVENTTYPE_FD_READ | EVENTTYPE_FD_WRITE => Kind::Fd {
+            fd: le_u32(raw, 16),
+        },
+        _ => return Err(Errno::Inval),
+    };
+    Ok(Ok(Subscription {
+        userdata,
+        eventtype,
+        kind,
+    }))
+}
+
+/// What an fd subscription found without waiting.
+enum Readiness {
+    /// Ready now (or failed): report this event.
+    Now(Event),
+    /// The host's stdin: ask the host.
+    HostStdin,
+}
+
+fn fd_readiness(state: &mut WasiEnv, sub: &Subscription, fd: u32) -> Readiness {
+    let event = |error: Errno, nbytes: u64| {
+        Readiness::Now(Event {
+            userdata: sub.userdata,
+            error,
+            eventtype: sub.eventtype,
+            nbytes,
+        })
+    };
+    let Ok(entry) = state.world.fds_mut().get_mut(fd) else {
+        return event(Errno::Badf, 0);
+    };
+    let reading = sub.eventtype == EVENTTYPE_FD_READ;
+    // Polling needs `poll_fd_readwrite`, or the right to do the I/O polled
+    // for (an fd opened with just `fd_read` may wait to read).
+    let direction = if reading {
+        Rights::FD_READ
+    } else {
+        Rights::FD_WRITE
+    };
+    if !entry
+        .rights
+        .base
+        .intersects(Rights::POLL_FD_READWRITE | direction)
+    {
+        return event(Errno::Notcapable, 0);
+    }
+    match entry.object_mut() {
+        FdObject::Dir(_) => event(Errno::Badf, 0),
+        FdObject::File(f) if reading => {
+            // The bytes a read would return now; 0 if the host cannot say.
+            let size = f.stat().map(|st| st.size).unwrap_or(0);
+            let pos = f.seek(std::io::SeekFrom::Current(0)).unwrap_or(size);
+            event(Errno::Success, size.saturating_sub(pos))
+        }
+        FdObject::File(_) => event(Errno::Success, 0),
+        FdObject::Stdio(s) => match (s.which(), reading) {
+            (StdioFd::Stdin, true) if s.is_inherited() => Readiness::HostStdin,
+            (StdioFd::Stdin, true) | (StdioFd::Stdout | StdioFd::Stderr, false) => {
+                event(Errno::Success, 0)
+            }
+            // Reading stdout or writing stdin: that stream is not open for it.
+            _ => event(Errno::Badf, 0),
+        },
+    }
+}
+
+/// Waits until the host's stdin is readable or `timeout` passes (forever
+/// without one). Returns whether stdin became readable; a host error counts
+/// as readable, so the guest's read reports it.
+fn wait_host_stdin(timeout: Option<Duration>) -> bool {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    let deadline = timeout.map(|t| Instant::now().checked_add(t));
+    loop {
+        let left = match deadline {
+            None => None,
+            Some(Some(at)) => Some(at.saturating_duration_since(Instant::now())),
+            // A deadline past what Instant can hold: wait without one.
+            Some(None) => None,
+        };
+        let spec = left.map(|d| Timespec {
+            tv_sec: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+            tv_nsec: i64::from(d.subsec_nanos()),
+        });
+        let stdin = std::io::stdin();
+        let mut fds = [PollFd::new(&stdin, PollFlags::IN)];
+        match poll(&mut fds, spec.as_ref()) {
+            Ok(0) => return false,
+            Ok(_) => return true,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(_) => return true,
+        }
+    }
+}
+
+pub(super) fn poll_oneoff(
+    mut env: FunctionEnvMut<'_, WasiEnv>,
+    subscriptions: GuestPtr,
+    events: GuestPtr,
+    nsubscriptions: u32,
+    nevents: GuestPtr,
+) -> i32 {
+    host_call(&mut env, "poll_oneoff", |state, mem| {
+        if nsubscriptions == 0 || nsubscriptions > MAX_SUBSCRIPTIONS {
+            return Err(Errno::Inval);
+        }
+        let n = u64::from(nsubscriptions);
+        mem.check_range(subscriptions, n * u64::from(SUBSCRIPTION_SIZE))?;
+        mem.check_range(events, n * u64::from(EVENT_SIZE))?;
+        mem.check_range(nevents, 4)?;
+
+        let mut ready: Vec<Event> = Vec::new();
+        let mut clocks: Vec<(Subscription, u64)> = Vec::new();
+        let mut host_stdin: Vec<Subscription> = Vec::new();
+        let mut raw = [0u8; SUBSCRIPTION_SIZE as usize];
+        for i in 0..nsubscriptions {
+            // In range: the whole array was checked above.
+            mem.read(subscriptions + i * SUBSCRIPTION_SIZE, &mut raw)?;
+            let sub = match decode(state, &raw)? {
+                Ok(sub) => sub,
+                Err(event) => {
+                    ready.push(event);
+                    continue;
+                }
+            };
+            match sub.kind {
+                Kind::Clock { remaining: 0 } => ready.push(Event {
+                    userdata: sub.userdata,
+                    error: Errno::Success,
+                    eventtype: sub.eventtype,
+                    nbytes: 0,
+                }),
+                Kind::Clock { remaining } => clocks.push((sub, remaining)),
+                Kind::Fd { fd } => match fd_readiness(state, &sub, fd) {
+                    Readiness::Now(event) => ready.push(event),
+                    Readiness::HostStdin => host_stdin.push(sub),
+                },
+            }
+        }
+
+        if !ready.is_empty() && !host_stdin.is_empty() && wait_host_stdin(Some(Duration::ZERO)) {
+            ready.extend(host_stdin.drain(..).map(|sub| Event {
+                userdata: sub.userdata,
+                error: Errno::Success,
+                eventtype: sub.eventtype,
+                nbytes: 0,
+            }));
+        }
+        if ready.is_empty() {
+            let earliest = clocks.iter().map(|(_, r)| *r).min();
+            let timeout = earliest.map(Duration::from_nanos);
+            let stdin_ready = if host_stdin.is_empty() {
+                if let Some(t) = timeout {
+                    std::thread::sleep(t);
+                }
+                false
+            } else {
+                wait_host_stdin(timeout)
+            };
+            if stdin_ready {
+                ready.extend(host_stdin.iter().map(|sub| Event {
+                    userdata: sub.userdata,
+                    error: Errno::Success,
+                    eventtype: sub.eventtype,
+                    nbytes: 0,
+                }));
+            } else if let Some(earliest) = earliest {
+                ready.extend(
+                    clocks
+                        .iter()
+                        .filter(|(_, r)| *r <= earliest)
+                        .map(|(sub, _)| Event {
+                            userdata: sub.userdata,
+                            error: Errno::Success,
+                            eventtype: sub.eventtype,
+                            nbytes: 0,
+                        }),
+                );
+            }
+        }
+
+        let mut out = Vec::with_capacity(ready.len() * EVENT_SIZE as usize);
+        for event in &ready {
+            out.extend_from_slice(&event.encode());
+        }
+        mem.write(events, &out)?;
+        // At most one event per subscription, so the count fits in u32.
+        let count = u32::try_from(ready.len()).unwrap_or(nsubscriptions);
+        Ok(mem.write_u32(nevents, count)?)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_layout() {
+        let e = Event {
+            userdata: 0x0102,
+            error: Errno::Badf,
+            eventtype: EVENTTYPE_FD_WRITE,
+            nbytes: 7,
+        };
+        let b = e.encode();
+        assert_eq!(b[0], 2);
+        assert_eq!(b[1], 1);
+        assert_eq!(b[8], 8);
+        assert_eq!(b[10], 2);
+        assert_eq!(b[16], 7);
+        assert_eq!(&b[24..], &[0; 8]);
+    }
+}

@@ -1,0 +1,414 @@
+//! End-to-end tests of the `wasi-run` binary: exit statuses, byte-exact
+//! args and env, `--env KEY` forwarding, `--explain`, `--ro-dir`, and that
+//! no failure prints a Rust panic message.
+//!
+//! The guests are the `.wat` programs of `tests/guests/` (whose library
+//! tests are in `launch.rs`) and the workspace's `examples/`. Every run gets
+//! its own cache directory, so nothing is written to the user's cache.
+
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Exit status for usage and configuration errors.
+const EXIT_USAGE: i32 = 2;
+/// Exit status for a module that cannot be read, parsed or linked.
+const EXIT_MODULE: i32 = 1;
+/// Exit status when the guest traps.
+const EXIT_TRAP: i32 = 134;
+
+fn guest(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/guests")
+        .join(format!("{name}.wat"))
+}
+
+fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples")
+        .join(name)
+}
+
+/// A `wasi-run` command with a private cache directory, and neither
+/// `RUST_LOG` (so stderr holds only what `wasi-run` itself says) nor
+/// `RUST_BACKTRACE` (so a default panic message would show its note).
+struct WasiRun {
+    cmd: Command,
+    _cache: tempfile::TempDir,
+}
+
+impl WasiRun {
+    fn new() -> Self {
+        let cache = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_wasi-run"));
+        cmd.env_remove("RUST_LOG")
+            .env_remove("RUST_BACKTRACE")
+            .env("XDG_CACHE_HOME", cache.path())
+            .arg("--cache-dir")
+            .arg(cache.path().join("modules"));
+        WasiRun { cmd, _cache: cache }
+    }
+
+    /// A command without `--cache-dir` (for usage errors about it).
+    fn bare() -> Self {
+        let cache = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_wasi-run"));
+        cmd.env_remove("RUST_LOG")
+            .env_remove("RUST_BACKTRACE")
+            .env("XDG_CACHE_HOME", cache.path());
+        WasiRun { cmd, _cache: cache }
+    }
+
+    fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
+        self.cmd.arg(arg);
+        self
+    }
+
+    fn args<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(mut self, args: I) -> Self {
+        self.cmd.args(args);
+        self
+    }
+
+    fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Self {
+        self.cmd.env(key, value);
+        self
+    }
+
+    /// Runs to completion and checks that stderr carries no Rust panic.
+    fn output(mut self) -> Output {
+        let out = self.cmd.output().expect("wasi-run starts");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        for needle in ["panicked", "RUST_BACKTRACE", "internal error"] {
+            assert!(!stderr.contains(needle), "stderr shows a panic:\n{stderr}");
+        }
+        out
+    }
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().expect("wasi-run exited, not killed")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn hello_wat_and_c_hello_exit_0() {
+    let out = WasiRun::new().arg(example("hello.wat")).output();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(out.stdout, b"Hello, world!\n");
+    assert_eq!(out.stderr, b"");
+
+    let out = WasiRun::new()
+        .arg(example("hello.wasm"))
+        .args(["one", "two"])
+        .output();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(out.stdout, b"Hello, world! argc=3\n");
+}
+
+#[test]
+fn guest_exit_codes_become_the_exit_status() {
+    for (arg, want) in [("0", 0), ("3", 3), ("255", 255)] {
+        let out = WasiRun::new()
+            .arg("--compiler")
+            .arg("singlepass")
+            .arg(guest("exit_code"))
+            .arg(arg)
+            .output();
+        assert_eq!(code(&out), want, "{arg}: {}", stderr(&out));
+        assert_eq!(out.stderr, b"", "{arg}");
+    }
+}
+
+#[test]
+fn trap_exits_134_with_one_line_and_a_backtrace() {
+    let out = WasiRun::new().arg(guest("trap")).output();
+    assert_eq!(code(&out), EXIT_TRAP);
+    assert_eq!(out.stdout, b"before the trap\n");
+    let stderr = stderr(&out);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(lines[0].starts_with("wasi-run: "), "{stderr}");
+    assert!(lines[0].contains("unreachable"), "{stderr}");
+    let frames = &lines[1..];
+    assert_eq!(frames.len(), 3, "{stderr}");
+    assert!(frames.iter().all(|f| f.starts_with("    at ")), "{stderr}");
+    assert!(
+        frames[0].contains("inner") && frames[1].contains("outer"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn proc_raise_exits_as_killed_by_the_signal() {
+    let out = WasiRun::new().arg(guest("proc_raise_abrt")).output();
+    assert_eq!(code(&out), 128 + 6, "{}", stderr(&out));
+}
+
+#[test]
+fn usage_and_configuration_errors_exit_2() {
+    let missing_dir = tempfile::tempdir().unwrap().path().join("gone");
+    let hello = example("hello.wat");
+    let cases: Vec<(Vec<OsString>, &str)> = vec![
+        (vec![], "MODULE"),
+        (vec!["--bogus".into(), hello.clone().into()], "--bogus"),
+        (
+            vec!["--compiler".into(), "gcc".into(), hello.clone().into()],
+            "gcc",
+        ),
+        (
+            vec!["--env".into(), "=value".into(), hello.clone().into()],
+            "--env",
+        ),
+        (
+            vec![
+                "--cache-dir".into(),
+                "/tmp".into(),
+                "--no-cache".into(),
+                hello.clone().into(),
+            ],
+            "--no-cache",
+        ),
+        (
+            vec![
+                "--dir".into(),
+                missing_dir.clone().into(),
+                hello.clone().into(),
+            ],
+            "gone",
+        ),
+        (
+            vec!["--mapdir".into(), "no-colon".into(), hello.clone().into()],
+            "no-colon",
+        ),
+    ];
+    for (args, needle) in cases {
+        let out = WasiRun::bare().args(&args).output();
+        let stderr = stderr(&out);
+        assert_eq!(code(&out), EXIT_USAGE, "{args:?}: {stderr}");
+        assert!(!stderr.is_empty(), "{args:?}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        assert_eq!(out.stdout, b"", "{args:?}");
+    }
+}
+
+#[test]
+fn unreadable_unparsable_or_unlinkable_modules_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("garbage.wasm");
+    std::fs::write(&garbage, b"\0asm\x01\0\0\0\xff\xff").unwrap();
+    let broken_wat = dir.path().join("broken.wat");
+    std::fs::write(&broken_wat, b"(module (func").unwrap();
+    let cases: Vec<(PathBuf, &str)> = vec![
+        (dir.path().join("missing.wasm"), "missing.wasm"),
+        (dir.path().to_path_buf(), "cannot read module"),
+        (garbage, "does not compile"),
+        (broken_wat, "wasm text"),
+        (guest("link_env"), "host_hook"),
+        (guest("link_unknown_preview1"), "no_such_function"),
+        (guest("no_start"), "_start"),
+        (guest("no_memory"), "memory"),
+    ];
+    for (module, needle) in cases {
+        let out = WasiRun::new().arg(&module).output();
+        let stderr = stderr(&out);
+        assert_eq!(code(&out), EXIT_MODULE, "{}: {stderr}", module.display());
+        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+        assert!(stderr.starts_with("wasi-run: "), "{stderr}");
+        assert!(stderr.contains(needle), "{}: {stderr}", module.display());
+    }
+}
+
+#[test]
+fn args_and_env_are_byte_exact() {
+    let module = guest("args_env");
+    let args: [&[u8]; 6] = [
+        b"\xff\xfe not utf-8",
+        b"caf\xc3\xa9",
+        b"",
+        b"--not-an-option",
+        b"-x",
+        b"tab\tnewline\n",
+    ];
+    let out = WasiRun::new()
+        .arg("--env")
+        .arg("PLAIN=value")
+        .arg("--env")
+        .arg(OsStr::from_bytes(b"BYTES=\xc0\xff"))
+        .arg("--env")
+        .arg("EQUALS=a=b")
+        .arg(&module)
+        .args(args.iter().map(|a| OsStr::from_bytes(a)))
+        .output();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let mut want = module.as_os_str().as_bytes().to_vec();
+    want.push(0);
+    for arg in args {
+        want.extend_from_slice(arg);
+        want.push(0);
+    }
+    assert_eq!(out.stdout, want);
+    // The guest sees only the env it was given: none of this process's.
+    assert_eq!(
+        out.stderr,
+        b"PLAIN=value\0BYTES=\xc0\xff\0EQUALS=a=b\0".to_vec()
+    );
+}
+
+#[test]
+fn env_key_alone_forwards_the_host_value() {
+    let out = WasiRun::new()
+        .env(
+            "WASI_RUN_FORWARDED",
+            OsStr::from_bytes(b"from the host \xff"),
+        )
+        .env("WASI_RUN_NOT_ASKED", "hidden")
+        .arg("--env")
+        .arg("WASI_RUN_FORWARDED")
+        .arg("--env")
+        .arg("WASI_RUN_UNSET_ON_THE_HOST")
+        .arg(guest("args_env"))
+        .output();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    // An unset key is left out; nothing else leaks in.
+    assert_eq!(
+        out.stderr,
+        b"WASI_RUN_FORWARDED=from the host \xff\0".to_vec()
+    );
+
+    // --inherit-env gives everything, then --env overrides.
+    let out = WasiRun::new()
+        .env("WASI_RUN_NOT_ASKED", "visible")
+        .arg("--inherit-env")
+        .arg("--env")
+        .arg("WASI_RUN_NOT_ASKED=overridden")
+        .arg(guest("args_env"))
+        .output();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let entries: Vec<&[u8]> = out.stderr.split(|b| *b == 0).collect();
+    assert!(entries.contains(&&b"WASI_RUN_NOT_ASKED=overridden"[..]));
+    assert!(!entries.contains(&&b"WASI_RUN_NOT_ASKED=visible"[..]));
+    assert!(entries.iter().any(|e| e.starts_with(b"PATH=")));
+}
+
+#[test]
+fn explain_prints_the_plan_without_running() {
+    let data = tempfile::tempdir().unwrap();
+    let out = WasiRun::new()
+        .arg("--explain")
+        .arg("--env")
+        .arg("SECRET_TOKEN=hunter2")
+        .arg("--ro-dir")
+        .arg(format!("{}::/data", data.path().display()))
+        .arg("--mapdir")
+        .arg(format!("/work:{}", data.path().display()))
+        .arg(guest("exit_code"))
+        .arg("3")
+        .output();
+    // 0, not the guest's 3: nothing ran.
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("exit_code.wat"), "{stdout}");
+    assert!(stdout.contains("arg[1]: 3"), "{stdout}");
+    assert!(stdout.contains("env: SECRET_TOKEN"), "{stdout}");
+    assert!(
+        !stdout.contains("hunter2"),
+        "env values are never shown:\n{stdout}"
+    );
+    let host = data.path().display().to_string();
+    let fd3 = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("3: "))
+        .unwrap_or_else(|| panic!("no fd 3:\n{stdout}"));
+    assert!(fd3.contains("/data") && fd3.contains(&host), "{fd3}");
+    assert!(fd3.contains("r--"), "{fd3}");
+    let fd4 = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("4: "))
+        .unwrap_or_else(|| panic!("no fd 4:\n{stdout}"));
+    assert!(fd4.contains("/work") && fd4.contains("rwc"), "{fd4}");
+    for stdio in ["0: stdin", "1: stdout", "2: stderr"] {
+        assert!(stdout.contains(stdio), "{stdout}");
+    }
+}
+
+/// preview1 rights bits.
+const RIGHT_FD_WRITE: u64 = 1 << 6;
+const RIGHT_PATH_CREATE_FILE: u64 = 1 << 10;
+
+#[test]
+fn ro_dir_preopens_without_write_rights() {
+    let (rw, ro) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let out = WasiRun::new()
+        .arg("--dir")
+        .arg(format!("{}::/rw", rw.path().display()))
+        .arg("--ro-dir")
+        .arg(format!("{}::/ro", ro.path().display()))
+        .arg(guest("preopens"))
+        .output();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<Vec<&str>> = stdout.lines().map(|l| l.split(' ').collect()).collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    let rights = |line: &[&str]| {
+        (
+            u64::from_str_radix(line[1], 16).unwrap(),
+            u64::from_str_radix(line[2], 16).unwrap(),
+        )
+    };
+    assert_eq!(lines[0][0], "/rw");
+    let (base, inheriting) = rights(&lines[0]);
+    assert_ne!(base & RIGHT_PATH_CREATE_FILE, 0, "{stdout}");
+    assert_ne!(inheriting & RIGHT_FD_WRITE, 0, "{stdout}");
+    assert_eq!(lines[1][0], "/ro");
+    let (base, inheriting) = rights(&lines[1]);
+    assert_eq!(base & RIGHT_PATH_CREATE_FILE, 0, "{stdout}");
+    assert_eq!(inheriting & RIGHT_FD_WRITE, 0, "{stdout}");
+}
+
+#[test]
+fn cache_dir_is_written_once_and_no_cache_writes_nothing() {
+    let cache = tempfile::tempdir().unwrap();
+    let files = || -> Vec<PathBuf> {
+        std::fs::read_dir(cache.path())
+            .map(|d| d.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default()
+    };
+    for _ in 0..2 {
+        let out = WasiRun::bare()
+            .arg("--cache-dir")
+            .arg(cache.path())
+            .arg(example("hello.wasm"))
+            .output();
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        assert_eq!(out.stdout, b"Hello, world! argc=1\n");
+        assert_eq!(files().len(), 1, "{:?}", files());
+    }
+    // Corrupt the file: the next run still works and rewrites it.
+    let file = files().remove(0);
+    let mut bytes = std::fs::read(&file).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0xff;
+    std::fs::write(&file, &bytes).unwrap();
+    let out = WasiRun::bare()
+        .arg("--cache-dir")
+        .arg(cache.path())
+        .arg(example("hello.wasm"))
+        .output();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(out.stdout, b"Hello, world! argc=1\n");
+    assert_ne!(std::fs::read(&file).unwrap(), bytes, "rewritten");
+
+    // --no-cache: neither the given directory nor the default one is used.
+    let home = tempfile::tempdir().unwrap();
+    let out = WasiRun::bare()
+        .env("XDG_CACHE_HOME", home.path())
+        .env("HOME", home.path())
+        .arg("--no-cache")
+        .arg(example("hello.wat"))
+        .output();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(std::fs::read_dir(home.path()).unwrap().count(), 0);
+}

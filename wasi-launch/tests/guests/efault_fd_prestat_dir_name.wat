@@ -1,0 +1,25 @@
+;; fd_prestat_dir_name on the preopen at fd 3 ("/sandbox", 8 bytes) with the
+;; name buffer out of bounds, straddling the end of the one-page memory, or
+;; wrapping past 4 GiB: EFAULT (21). The good call writes "/sandbox".
+;; Exits 21 when every case behaved; otherwise (case << 8) | errno, or
+;; (case << 8) | 99 when the name is wrong.
+(module
+  (import "wasi_snapshot_preview1" "fd_prestat_dir_name" (func $fd_prestat_dir_name (param i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (memory (export "memory") 1)
+
+  (func $expect (param $case i32) (param $got i32) (param $want i32)
+    (if (i32.ne (local.get $got) (local.get $want))
+      (then (call $proc_exit (i32.or (i32.shl (local.get $case) (i32.const 8)) (local.get $got))))))
+
+  (func (export "_start")
+    (call $expect (i32.const 1) (call $fd_prestat_dir_name (i32.const 3) (i32.const 0) (i32.const 8)) (i32.const 0))
+    ;; "/sandbox" little-endian: "/san" = 0x6e61732f, "dbox" = 0x786f6264.
+    (if (i64.ne (i64.load (i32.const 0)) (i64.const 0x786f62646e61732f))
+      (then (call $proc_exit (i32.const 0x163))))
+    (call $expect (i32.const 2) (call $fd_prestat_dir_name (i32.const 3) (i32.const 65528) (i32.const 8)) (i32.const 0))
+    (call $expect (i32.const 3) (call $fd_prestat_dir_name (i32.const 3) (i32.const 65529) (i32.const 8)) (i32.const 21))
+    (call $expect (i32.const 4) (call $fd_prestat_dir_name (i32.const 3) (i32.const 65536) (i32.const 8)) (i32.const 21))
+    (call $expect (i32.const 5) (call $fd_prestat_dir_name (i32.const 3) (i32.const -1) (i32.const 8)) (i32.const 21))
+    (call $expect (i32.const 6) (call $fd_prestat_dir_name (i32.const 3) (i32.const -4) (i32.const 100)) (i32.const 21))
+    (call $proc_exit (i32.const 21))))
