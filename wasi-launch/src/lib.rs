@@ -1,50 +1,82 @@
 //! Runs `wasi_snapshot_preview1` modules on wasmer.
 //!
-//! This crate wires the runtime, the compiled-module and package cache, the
-//! control plane (task limits) and the preview1 host functions, and ships the
-//! `wasi-run` command-line program.
+//! The top layer of a three-layer WASI environment builder: `wasi-config`
+//! checks the configuration, `wasi-fs-setup` builds the guest's file world,
+//! and this crate wires the runtime, the compiled-module and package caches,
+//! the control plane (task limits) and the preview1 host functions, and
+//! ships the `wasi-run` command-line program.
 //!
-//! Foundation modules:
-//! - [`guest_memory`]: the one module through which every guest memory access
-//!   goes, with checked offsets and capped guest-sized allocations.
-//! - [`errno`]: the errno values host functions return, and [`SysResult`].
+//! ```
+//! use wasi_config::ConfigBuilder;
+//! use wasi_fs_setup::StdioSlot;
+//! use wasi_launch::{ExitStatus, Launcher};
+//!
+//! let launcher = Launcher::new();
+//! let module = launcher.load_module(br#"(module
+//!     (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+//!     (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+//!     (memory (export "memory") 1)
+//!     (data (i32.const 16) "hi\n")
+//!     (func (export "_start")
+//!       (i32.store (i32.const 0) (i32.const 16))
+//!       (i32.store (i32.const 4) (i32.const 3))
+//!       (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+//!       (call $exit (i32.const 3))))"#)?;
+//!
+//! let config = ConfigBuilder::new("hi").validate()?;
+//! let (stdout, captured) = StdioSlot::capture();
+//! let env = launcher.environment_with(config, |world| world.stdout(stdout))?;
+//! assert_eq!(env.run(&module)?, ExitStatus::Exited(3));
+//! assert_eq!(captured.contents(), b"hi\n");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Modules:
+//! - [`launcher`]: the [`Launcher`] (one engine, module cache, package
+//!   cache, control plane and runtime shared by every environment) and
+//!   [`environment`]: an [`Environment`] that instantiates and runs a module,
+//!   flushing every fd on every exit path.
+//! - [`preview1`]: the host functions, by area; [`guest_memory`] is the one
+//!   module through which every guest memory access goes, with checked
+//!   offsets and capped guest-sized allocations; [`errno`] and [`fs_errno`]
+//!   give the errnos.
 //! - [`runtime`]: what an environment needs from its host (blocking on
-//!   futures, clocks, entropy), with deterministic replacements for tests.
-//! - [`engine`]: the compiler choice and the engine identity used in cache
-//!   keys.
-//! - [`module_cache`]: compiled modules shared between environments, in
-//!   memory and in an on-disk directory checked before any unsafe load.
+//!   futures, spawning, clocks, entropy), with deterministic replacements.
+//! - [`engine`] and [`module_cache`]: the compiler choice, and compiled
+//!   modules shared in memory and kept in an on-disk directory that is
+//!   checked before any unsafe load.
+//! - [`package`] and [`commands`]: webc packages, `uses` resolution, package
+//!   and mapped commands.
 //! - [`control_plane`]: the limit on concurrently running tasks, as RAII
 //!   permits, and the process and thread ids.
 //!
 //! `unsafe` code is denied in the whole crate except [`module_cache`], whose
 //! one `unsafe` block (`Module::deserialize`) carries a `SAFETY` comment.
 
+pub mod commands;
 pub mod control_plane;
 pub mod engine;
-pub mod errno;
-pub mod guest_memory;
-pub mod module_cache;
-pub mod runtime;
-
-pub use control_plane::{ControlPlane, TaskLimitError, TaskPermit};
-pub use engine::{Compiler, EngineIdentity};
-pub use errno::{Errno, SysResult};
-pub use guest_memory::{GuestMemory, MemoryError};
-pub use module_cache::{CacheStats, ModuleCache, ModuleError};
-pub use runtime::{DefaultRuntime, Runtime, RuntimeExt};
-pub mod commands;
 pub mod environment;
+pub mod errno;
 pub mod error;
 pub mod fs_errno;
+pub mod guest_memory;
 pub mod launcher;
+pub mod module_cache;
 pub mod package;
 pub mod preview1;
+pub mod runtime;
 pub mod state;
 
 pub use commands::CommandSource;
+pub use control_plane::{ControlPlane, TaskLimitError, TaskPermit};
+pub use engine::{Compiler, EngineIdentity};
 pub use environment::{Environment, WasiInstance};
+pub use errno::{Errno, SysResult};
 pub use error::{ExitStatus, LaunchError};
+pub use guest_memory::{GuestMemory, MemoryError};
 pub use launcher::{Launcher, LauncherBuilder};
+pub use module_cache::{CacheStats, ModuleCache, ModuleError};
 pub use package::{Package, PackageCache, PackageError};
+pub use runtime::{DefaultRuntime, Runtime, RuntimeExt};
 pub use state::WasiEnv;
