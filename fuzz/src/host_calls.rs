@@ -9,7 +9,9 @@
 //!   them all. The property: every call returns a preview1 errno (0 to 76),
 //!   or ends the guest cleanly through `proc_exit` or `proc_raise` with the
 //!   code or signal it was given; nothing panics; and the instance then
-//!   finishes (flush and close every fd) without error.
+//!   finishes (flush and close every fd) without error. Under
+//!   AddressSanitizer `proc_exit` and `proc_raise` are left out (see
+//!   `ENDING_CALLS`).
 //!
 //! Arguments are drawn from [`Arg`], which favours the values where bounds
 //! checks live (small numbers, addresses near the end of the page, the top
@@ -35,6 +37,12 @@ pub const LAST_PREVIEW1_ERRNO: i32 = 76;
 
 /// The dispatcher guest.
 const DISPATCHER: &str = include_str!("host_calls.wat");
+
+/// Whether `proc_exit` and `proc_raise` are called. Not under
+/// AddressSanitizer: wasmer 7.4.2 unwinds their error off the stack wasm runs
+/// on, which ASan reports as a stack-buffer-overflow in `raise_user_trap`
+/// (see `build.rs`). `cargo fuzz run -s none host_calls` covers them.
+const ENDING_CALLS: bool = !cfg!(fuzz_asan);
 
 /// The host functions of issue 4, numbered as the dispatcher numbers them.
 #[derive(Arbitrary, Debug, Clone, Copy, PartialEq, Eq)]
@@ -266,6 +274,9 @@ pub fn check_host_calls(plan: &HostCallPlan) {
                 poke(&memory, &store, *at, &record);
             }
             Step::Call(c) => {
+                if !ENDING_CALLS && matches!(c.which, HostFn::ProcExit | HostFn::ProcRaise) {
+                    continue;
+                }
                 // The guest's i32 parameters carry the u32 bit patterns.
                 let arg = |a: Arg| a.value() as i32;
                 let outcome = call.call(
