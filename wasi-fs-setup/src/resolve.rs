@@ -112,6 +112,39 @@ pub fn validate_path(path: &[u8]) -> Result<(), FsError> {
     Ok(())
 }
 
+/// Whether `path` is a valid relative path made only of plain names: no
+/// empty, `.` or `..` component and no trailing `/`, so it names the same
+/// place as its bytes joined verbatim to a directory. One pass over the
+/// bytes; `false` says nothing about validity (use [`validate_path`]).
+pub(crate) fn is_plain(path: &[u8]) -> bool {
+    if path.is_empty() || path.len() >= PATH_MAX {
+        return false;
+    }
+    // Length of the current component and how many of its bytes are dots.
+    let (mut len, mut dots) = (0usize, 0usize);
+    for &b in path {
+        match b {
+            0 => return false,
+            b'/' => {
+                if len == dots && len <= 2 {
+                    // Empty, `.` or `..` (covers a leading `/` too).
+                    return false;
+                }
+                len = 0;
+                dots = 0;
+            }
+            _ => {
+                len += 1;
+                dots += usize::from(b == b'.');
+                if len > NAME_MAX {
+                    return false;
+                }
+            }
+        }
+    }
+    !(len == dots && len <= 2)
+}
+
 /// The final component of a path, as the operation on it sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Last {
@@ -460,6 +493,56 @@ mod tests {
         let long: Vec<u8> = b"ab/".repeat(1400);
         assert_eq!(k(&long), Some(FsErrorKind::NameTooLong));
         assert_eq!(k(b"a/../b"), None);
+    }
+
+    #[test]
+    fn plain_paths() {
+        for p in [
+            &b"a"[..],
+            b"a/b",
+            b"...",
+            b"a/.b/c..",
+            b"..a/b.",
+            &[b'x'; 255],
+        ] {
+            assert!(is_plain(p), "{:?}", String::from_utf8_lossy(p));
+            assert_eq!(validate_path(p).ok(), Some(()));
+        }
+        for p in [
+            &b""[..],
+            b"/",
+            b"/a",
+            b"a/",
+            b"a//b",
+            b".",
+            b"..",
+            b"a/.",
+            b"a/..",
+            b"./a",
+            b"../a",
+            b"a/./b",
+            b"a/../b",
+            b"a\0b",
+            &[b'x'; 256],
+        ] {
+            assert!(!is_plain(p), "{:?}", String::from_utf8_lossy(p));
+        }
+        assert!(!is_plain(&b"ab/".repeat(1400)[..4199]));
+    }
+
+    proptest::proptest! {
+        /// A plain path is valid, and its components are exactly its names.
+        #[test]
+        fn plain_agrees_with_components(path in "[a./]{0,12}") {
+            let bytes = path.as_bytes();
+            let names: Vec<&[u8]> = bytes.split(|b| *b == b'/').collect();
+            let expected = !bytes.is_empty()
+                && names.iter().all(|n| !matches!(*n, b"" | b"." | b".."));
+            proptest::prop_assert_eq!(is_plain(bytes), expected);
+            if expected {
+                proptest::prop_assert!(validate_path(bytes).is_ok());
+            }
+        }
     }
 
     #[test]

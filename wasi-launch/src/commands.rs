@@ -78,6 +78,14 @@ impl Launcher {
                 });
             }
         };
+        if !package.has_command(name) {
+            let mut available: Vec<String> = package.commands().map(str::to_string).collect();
+            available.sort();
+            return Err(LaunchError::UnknownCommand {
+                name: name.to_string(),
+                available,
+            });
+        }
         let wasm = package.command_atom(name)?;
         self.load_module(&wasm)
     }

@@ -302,23 +302,10 @@ impl<'a> GuestMemory<'a> {
     where
         E: From<MemoryError>,
     {
-        self.check_range(ptr, u64::from(len))?;
-        let mut buf = vec![0u8; host_len_usize(len.min(CHUNK_LEN))];
-        let mut done: u32 = 0;
-        while done < len {
-            let piece = (len - done).min(CHUNK_LEN);
-            let piece_buf = &mut buf[..host_len_usize(piece)];
-            // Cannot overflow: done + piece <= len, checked above.
-            self.read(ptr + done, piece_buf)?;
-            let taken = sink(piece_buf)?.min(piece_buf.len());
-            // `taken` <= piece <= CHUNK_LEN, so it fits in u32.
-            let taken = u32::try_from(taken).unwrap_or(piece);
-            done += taken;
-            if taken < piece {
-                break;
-            }
-        }
-        Ok(done)
+        self.stream(ptr, len, |at, piece| {
+            self.read(at, piece)?;
+            sink(piece)
+        })
     }
 
     /// Fills the `len` guest bytes at `ptr` from `source`, in pieces of at most
@@ -337,18 +324,48 @@ impl<'a> GuestMemory<'a> {
     where
         E: From<MemoryError>,
     {
+        self.stream(ptr, len, |at, piece| {
+            let filled = source(piece)?.min(piece.len());
+            self.write(at, &piece[..filled])?;
+            Ok(filled)
+        })
+    }
+
+    /// Walks the `len` guest bytes at `ptr` in pieces of at most
+    /// [`CHUNK_LEN`] bytes, through one host buffer of at most that size.
+    ///
+    /// The whole range is checked before `step` is first called. `step` gets
+    /// the guest address of each piece and a buffer of its length, and
+    /// returns how many bytes it moved (clamped to the piece); a short count
+    /// stops the walk. Returns the total moved; an error from `step` after
+    /// some pieces moved also stops the walk with that total, as a short
+    /// read or write does.
+    fn stream<E>(
+        &self,
+        ptr: GuestPtr,
+        len: u32,
+        mut step: impl FnMut(GuestPtr, &mut [u8]) -> Result<usize, E>,
+    ) -> Result<u32, E>
+    where
+        E: From<MemoryError>,
+    {
         self.check_range(ptr, u64::from(len))?;
         let mut buf = vec![0u8; host_len_usize(len.min(CHUNK_LEN))];
         let mut done: u32 = 0;
         while done < len {
             let piece = (len - done).min(CHUNK_LEN);
             let piece_buf = &mut buf[..host_len_usize(piece)];
-            let filled = source(piece_buf)?.min(piece_buf.len());
-            // Cannot overflow: done + filled <= len, checked above.
-            self.write(ptr + done, &piece_buf[..filled])?;
-            let filled = u32::try_from(filled).unwrap_or(piece);
-            done += filled;
-            if filled < piece {
+            // Cannot overflow: done + piece <= len, checked above.
+            let moved = match step(ptr + done, piece_buf) {
+                Ok(moved) => moved.min(piece_buf.len()),
+                // Bytes already moved count: the error is for the next call.
+                Err(_) if done > 0 => break,
+                Err(err) => return Err(err),
+            };
+            // `moved` <= piece <= CHUNK_LEN, so it fits in u32.
+            let moved = u32::try_from(moved).unwrap_or(piece);
+            done += moved;
+            if moved < piece {
                 break;
             }
         }
@@ -571,6 +588,30 @@ mod tests {
             .read_chunks::<Errno>(0, 4, |_| Err(Errno::Badf))
             .unwrap_err();
         assert_eq!(err, Errno::Badf);
+        // ...unless some pieces went through: then it is a short count.
+        let mut calls = 0;
+        let total = mem
+            .read_chunks::<Errno>(0, len, |piece| {
+                calls += 1;
+                if calls == 1 {
+                    Ok(piece.len())
+                } else {
+                    Err(Errno::Io)
+                }
+            })
+            .unwrap();
+        assert_eq!((total, calls), (CHUNK_LEN, 2));
+        let total = mem
+            .fill_chunks::<Errno>(0, len, |piece| {
+                calls += 1;
+                if calls == 3 {
+                    Ok(piece.len())
+                } else {
+                    Err(Errno::Io)
+                }
+            })
+            .unwrap();
+        assert_eq!(total, CHUNK_LEN);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Compiled modules shared between environments, in memory and on disk.
 //!
 //! A [`ModuleCache`] belongs to one [`wasmer::Engine`] and is shared through
-//! an `Arc` (it is `Send + Sync`). A module is keyed by the SHA-256 of its
+//! an `Arc` (it is `Send + Sync`). A module is keyed by the BLAKE3 hash of its
 //! wasm binary plus the [`EngineIdentity`] (wasmer version, target, CPU
 //! features, compiler); `.wat` text is converted to a binary first and keyed
 //! on that binary. Concurrent requests for one module compile it once.
@@ -9,7 +9,7 @@
 //! With a disk directory, each compiled module is also written there, so a
 //! second process loads it instead of compiling. The file is ours, not
 //! wasmer's: a header (magic, format version, the full key string, payload
-//! length, SHA-256 of the payload), zero padding to a 16-byte boundary, then
+//! length, BLAKE3 hash of the payload), zero padding to a 16-byte boundary, then
 //! the `Module::serialize` payload:
 //!
 //! ```text
@@ -17,7 +17,7 @@
 //! 8   4  format version (u32 LE)
 //! 12  4  key length k (u32 LE, at most MAX_KEY_LEN)
 //! 16  8  payload length (u64 LE)
-//! 24 32  SHA-256 of the payload
+//! 24 32  BLAKE3 hash of the payload
 //! 56  k  key (UTF-8)
 //! ..     zero padding to a multiple of 16
 //! ..     payload
@@ -46,7 +46,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use sha2::{Digest, Sha256};
 use wasmer::{CompileError, Engine, Module};
 
 use crate::engine::EngineIdentity;
@@ -55,7 +54,7 @@ use crate::engine::EngineIdentity;
 pub const FILE_MAGIC: [u8; 8] = *b"WLMODC\0\x01";
 
 /// Version of the cache file layout; bump it when the layout changes.
-pub const FILE_FORMAT_VERSION: u32 = 1;
+pub const FILE_FORMAT_VERSION: u32 = 2;
 
 /// File name extension of cache files.
 pub const FILE_EXTENSION: &str = "wlmod";
@@ -75,20 +74,23 @@ pub const MAX_FILE_LEN: u64 = 1 << 30;
 /// Fixed part of the header, before the key.
 const FIXED_HEADER_LEN: usize = 56;
 
+/// How a wasm binary starts; anything else is taken for `.wat` text.
+const WASM_MAGIC: &[u8] = b"\0asm";
+
 /// The payload starts at a multiple of this, so that wasmer finds its
 /// artifact header aligned.
 const PAYLOAD_ALIGN: usize = 16;
 
-/// The key of one compiled module: engine identity plus the SHA-256 of the
+/// The key of one compiled module: engine identity plus the BLAKE3 hash of the
 /// wasm binary.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CacheKey(String);
 
 impl CacheKey {
     /// The key of `wasm` (a binary module) compiled by an engine with
-    /// `identity`: `<identity>|sha256:<hex>`.
+    /// `identity`: `<identity>|blake3:<hex>`.
     pub fn new(identity: &EngineIdentity, wasm: &[u8]) -> Self {
-        Self(format!("{identity}|sha256:{}", hex(&Sha256::digest(wasm))))
+        Self(format!("{identity}|blake3:{}", blake3::hash(wasm).to_hex()))
     }
 
     /// The key string, as written in a cache file's header.
@@ -96,12 +98,12 @@ impl CacheKey {
         &self.0
     }
 
-    /// The cache file name for this key: the SHA-256 of the key string, in
+    /// The cache file name for this key: the BLAKE3 hash of the key string, in
     /// hex, with [`FILE_EXTENSION`].
     pub fn file_name(&self) -> String {
         format!(
             "{}.{FILE_EXTENSION}",
-            hex(&Sha256::digest(self.0.as_bytes()))
+            blake3::hash(self.0.as_bytes()).to_hex()
         )
     }
 }
@@ -110,16 +112,6 @@ impl fmt::Display for CacheKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use fmt::Write as _;
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        // Writing to a String cannot fail.
-        let _ = write!(out, "{b:02x}");
-    }
-    out
 }
 
 /// A module that could not be turned into a compiled [`Module`].
@@ -183,6 +175,9 @@ pub struct ModuleCache {
     identity: EngineIdentity,
     disk_dir: Option<PathBuf>,
     slots: Mutex<HashMap<CacheKey, Slot>>,
+    /// The key of each `.wat` text already converted, by the BLAKE3 hash of the
+    /// text, so a memory hit on text skips the parse.
+    text_keys: Mutex<HashMap<[u8; 32], CacheKey>>,
     counters: Counters,
 }
 
@@ -204,6 +199,7 @@ impl ModuleCache {
             engine,
             disk_dir: None,
             slots: Mutex::new(HashMap::new()),
+            text_keys: Mutex::new(HashMap::new()),
             counters: Counters::default(),
         }
     }
@@ -267,8 +263,16 @@ impl ModuleCache {
     /// memory, else from the disk directory, else compiled (and then written
     /// to the disk directory).
     pub fn get_or_compile(&self, bytes: &[u8]) -> Result<Module, ModuleError> {
+        let text_hash: Option<[u8; 32]> =
+            (!bytes.starts_with(WASM_MAGIC)).then(|| blake3::hash(bytes).into());
+        if let Some(module) = text_hash.as_ref().and_then(|hash| self.text_hit(hash)) {
+            return Ok(module);
+        }
         let wasm = wasmer::wat2wasm(bytes).map_err(|err| ModuleError::Text(Box::new(err)))?;
         let key = self.key(&wasm);
+        if let Some(hash) = text_hash {
+            lock(&self.text_keys).insert(hash, key.clone());
+        }
         let slot = Arc::clone(lock(&self.slots).entry(key.clone()).or_default());
         // Held while loading or compiling, so concurrent requests for the
         // same module wait for one compile instead of each compiling.
@@ -311,6 +315,17 @@ impl ModuleCache {
         Ok(module)
     }
 
+    /// The module already compiled from the `.wat` text whose BLAKE3 hash is
+    /// `text_hash`, if it is in memory (a memory hit without the parse).
+    fn text_hit(&self, text_hash: &[u8; 32]) -> Option<Module> {
+        let key = lock(&self.text_keys).get(text_hash)?.clone();
+        let slot = Arc::clone(lock(&self.slots).get(&key)?);
+        let module = lock(&slot).clone()?;
+        bump(&self.counters.memory_hits);
+        tracing::trace!(%key, "module cache: memory hit (text)");
+        Some(module)
+    }
+
     /// Loads and checks the cache file at `path`.
     fn load(&self, path: &Path, key: &CacheKey) -> Result<Module, Reject> {
         let len = match std::fs::metadata(path) {
@@ -333,7 +348,7 @@ impl ModuleCache {
             // for this engine. `decode` established that: the file has our
             // magic and format version, was written for exactly this key
             // (wasm hash + wasmer version + target + CPU features +
-            // compiler), its payload has the recorded length and its SHA-256
+            // compiler), its payload has the recorded length and its BLAKE3 hash
             // equals the one recorded when `store` wrote the bytes returned
             // by `Module::serialize` for the same key.
             unsafe { Module::deserialize(engine, payload) }
@@ -427,7 +442,7 @@ fn encode(key: &CacheKey, payload: &[u8]) -> Vec<u8> {
             .to_le_bytes(),
     );
     out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(&Sha256::digest(payload));
+    out.extend_from_slice(blake3::hash(payload).as_bytes());
     out.extend_from_slice(key_bytes);
     out.resize(offset, 0);
     out.extend_from_slice(payload);
@@ -469,7 +484,8 @@ fn decode<'d>(data: &'d [u8], key: &CacheKey) -> Result<&'d [u8], Reject> {
     if actual != recorded {
         return Err(Reject::Length { recorded, actual });
     }
-    if Sha256::digest(payload).as_slice() != checksum {
+    // `blake3::Hash` compares in constant time; the speed does not matter here.
+    if blake3::hash(payload) != blake3::Hash::from_slice(checksum).map_err(|_| Reject::Truncated)? {
         return Err(Reject::Checksum);
     }
     Ok(payload)
@@ -543,6 +559,12 @@ mod tests {
         assert_eq!(triple(&cache), counts(1, 2, 0));
         cache.get_or_compile(other_module(1).as_bytes()).unwrap();
         assert_eq!(triple(&cache), counts(2, 2, 0));
+        // Other text for the same binary is parsed and lands on the same entry.
+        let spaced = format!("{HELLO}\n\n");
+        cache.get_or_compile(spaced.as_bytes()).unwrap();
+        assert_eq!(triple(&cache), counts(2, 3, 0));
+        assert_eq!(lock(&cache.text_keys).len(), 3);
+        assert_eq!(lock(&cache.slots).len(), 2);
         assert_eq!(cache.stats().disk_writes, 0, "no disk directory");
     }
 
@@ -715,7 +737,7 @@ mod tests {
         let identity = EngineIdentity::of(&Compiler::Singlepass.engine());
         let key = CacheKey::new(&identity, b"\0asm\x01\0\0\0");
         assert!(key.as_str().starts_with("wasmer-7.4.2|"));
-        assert!(key.as_str().contains("|sha256:"));
+        assert!(key.as_str().contains("|blake3:"));
         assert_eq!(key.file_name().len(), 64 + 1 + FILE_EXTENSION.len());
         let file = encode(&key, b"payload");
         assert_eq!(payload_offset(key.as_str().len()) % PAYLOAD_ALIGN, 0);

@@ -516,6 +516,15 @@ fn wasi_run_runs_a_webc_by_command_and_entrypoint() {
         .arg(hello)
         .output()
         .expect("spawn");
-    assert_ne!(out.status.code(), Some(0));
+    assert_eq!(out.status.code(), Some(2), "a configuration error");
     assert!(String::from_utf8_lossy(&out.stderr).contains("acme/missing"));
+
+    let out = std::process::Command::new(wasi_run)
+        .args(["--no-cache", "--command", "nope"])
+        .arg(&path)
+        .output()
+        .expect("spawn");
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("nope") && err.contains("hello"), "{err}");
 }

@@ -35,8 +35,8 @@ use super::{
 };
 use crate::error::{FsError, FsErrorKind};
 use crate::resolve::{
-    Final, Last, Resolved, Stack, Walk, WalkMeta, Walker, join_path, resolve_with, split_last,
-    validate_path,
+    Final, Last, Resolved, Stack, Walk, WalkMeta, Walker, is_plain, join_path, resolve_with,
+    split_last, validate_path,
 };
 
 /// The filesystem type the virtual backing accepts.
@@ -109,10 +109,11 @@ use std::os::unix::ffi::OsStringExt;
 
 /// Inode numbers by normalized absolute path. Keys are the path's bytes: the
 /// paths are already normalized, and hashing bytes is much cheaper than
-/// hashing a `Path` component by component.
+/// hashing a `Path` component by component. The hasher is foldhash's
+/// randomly seeded quality variant: guests choose the keys.
 #[derive(Default)]
 struct InodeMap {
-    by_path: HashMap<Vec<u8>, u64>,
+    by_path: HashMap<Vec<u8>, u64, foldhash::quality::RandomState>,
     next: u64,
 }
 
@@ -176,7 +177,7 @@ impl VirtualFs {
             fs,
             dev,
             inodes: Mutex::new(InodeMap {
-                by_path: HashMap::new(),
+                by_path: HashMap::default(),
                 next: 1,
             }),
             inert,
@@ -344,8 +345,15 @@ impl VfsDir {
         &*self.vfs.fs
     }
 
-    /// The lexical directory part of `path` below this directory, if it has no `..`.
-    fn lexical_dir(&self, dirname: &[u8], extra: usize) -> Option<(PathBuf, usize)> {
+    /// The lexical directory part of `path` below this directory, if it has
+    /// no `..`, and whether it names a directory below this one (rather than
+    /// this directory itself); `extra` bytes are reserved for a final name.
+    fn lexical_dir(&self, dirname: &[u8], extra: usize) -> Option<(PathBuf, bool)> {
+        if is_plain(dirname) {
+            let mut dir = self.joined(dirname);
+            dir.as_mut_os_string().reserve(extra + 1);
+            return Some((dir, true));
+        }
         let base = self.path.as_os_str().as_bytes();
         let mut buf = Vec::with_capacity(base.len() + dirname.len() + extra + 2);
         buf.extend_from_slice(base);
@@ -363,7 +371,7 @@ impl VfsDir {
                 }
             }
         }
-        Some((PathBuf::from(std::ffi::OsString::from_vec(buf)), n))
+        Some((PathBuf::from(std::ffi::OsString::from_vec(buf)), n > 0))
     }
 
     /// The parent directory of `path` with one lookup, when the filesystem is
@@ -373,13 +381,25 @@ impl VfsDir {
             return None;
         }
         let (dirname, last) = split_last(path);
-        let (dir, n) = self.lexical_dir(dirname, 0)?;
+        let (dir, nested) = self.lexical_dir(dirname, 0)?;
         // On an inert filesystem a lookup only passes through real directories,
         // so a directory here is exactly what the walk would have reached.
-        if n > 0 && !self.fs().symlink_metadata(&dir).ok()?.is_dir() {
+        if nested && !self.fs().symlink_metadata(&dir).ok()?.is_dir() {
             return None;
         }
         Some((dir, last))
+    }
+
+    /// `path` joined verbatim below this directory (for a plain path).
+    fn joined(&self, path: &[u8]) -> PathBuf {
+        let base = self.path.as_os_str().as_bytes();
+        let mut buf = Vec::with_capacity(base.len() + 1 + path.len());
+        buf.extend_from_slice(base);
+        if buf.last() != Some(&b'/') {
+            buf.push(b'/');
+        }
+        buf.extend_from_slice(path);
+        PathBuf::from(std::ffi::OsString::from_vec(buf))
     }
 
     /// [`Self::locate`] with one or two lookups, when the filesystem is inert,
@@ -391,7 +411,15 @@ impl VfsDir {
         path: &[u8],
         follow: bool,
     ) -> Option<(PathBuf, Option<virtual_fs::Metadata>, bool)> {
-        if !self.vfs.inert || validate_path(path).is_err() {
+        if !self.vfs.inert {
+            return None;
+        }
+        if is_plain(path) {
+            // The common case: no `.`, `..`, empty component or trailing `/`.
+            let nested = path.contains(&b'/');
+            return self.inert_final(self.joined(path), nested, follow, false);
+        }
+        if validate_path(path).is_err() {
             return None;
         }
         let (dirname, last) = split_last(path);
@@ -399,12 +427,25 @@ impl VfsDir {
             Last::Name { name, .. } => name.len(),
             Last::Itself => 0,
         };
-        let (mut loc, n) = self.lexical_dir(dirname, name_len)?;
+        let (mut loc, nested) = self.lexical_dir(dirname, name_len)?;
         let Last::Name { name, dir_required } = last else {
             let md = self.fs().symlink_metadata(&loc).ok()?;
             return md.is_dir().then_some((loc, Some(md), false));
         };
         loc.push(os(&name));
+        self.inert_final(loc, nested, follow, dir_required)
+    }
+
+    /// The fast path's answer for the final component at `loc` on an inert
+    /// filesystem; `nested` says the parent is not this directory itself (so
+    /// it must be checked to be a directory when `loc` is missing).
+    fn inert_final(
+        &self,
+        mut loc: PathBuf,
+        nested: bool,
+        follow: bool,
+        dir_required: bool,
+    ) -> Option<(PathBuf, Option<virtual_fs::Metadata>, bool)> {
         match self.fs().symlink_metadata(&loc) {
             Ok(md) => {
                 let clean = match filetype_of(&md) {
@@ -415,11 +456,14 @@ impl VfsDir {
                 clean.then_some((loc, Some(md), dir_required))
             }
             Err(virtual_fs::FsError::EntryNotFound) => {
-                loc.pop();
-                if n > 0 && !self.fs().symlink_metadata(&loc).ok()?.is_dir() {
-                    return None;
+                if nested {
+                    let name = loc.file_name()?.to_os_string();
+                    loc.pop();
+                    if !self.fs().symlink_metadata(&loc).ok()?.is_dir() {
+                        return None;
+                    }
+                    loc.push(name);
                 }
-                loc.push(os(&name));
                 Some((loc, None, dir_required))
             }
             Err(_) => None,
@@ -878,10 +922,14 @@ impl DirHandle for VfsDir {
 
     fn resolve(&self, path: &[u8], follow: bool) -> Result<Resolved, FsError> {
         if let Some((loc, md, _)) = self.fast_locate(path, follow) {
-            let rel = loc
-                .strip_prefix(&self.path)
-                .map(|rest| rest.as_os_str().as_bytes().to_vec())
+            // The fast path builds `loc` by appending to this directory's path.
+            let base_len = self.path.as_os_str().len();
+            let rest = loc
+                .as_os_str()
+                .as_bytes()
+                .get(base_len..)
                 .unwrap_or_default();
+            let rel = rest.strip_prefix(b"/").unwrap_or(rest).to_vec();
             return Ok(Resolved::new(rel, md.as_ref().map(filetype_of)));
         }
         resolve_with(&self.walk(), &self.path, path, follow)

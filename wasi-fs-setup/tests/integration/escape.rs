@@ -5,7 +5,11 @@
 use wasi_config::Permissions;
 use wasi_fs_setup::{DirHandle, FsError, FsErrorKind, OpenFlags, Opened, Rights, TimeSpec, World};
 
-use crate::common::{HostFixture, Node, SECRET};
+use std::path::Path;
+
+use wasi_fs_setup::Access;
+
+use crate::common::{HostFixture, Node, SECRET, vfs_dirs};
 
 fn rw() -> Permissions {
     Permissions::ALL
@@ -343,11 +347,11 @@ fn cve_2024_38358_symlink_followed_with_creat_and_write() {
     assert_eq!(before, fx.snapshot());
 }
 
-/// GHSA-vqjp-4c8c-hfgg: a path component swapped for an escaping symlink
-/// while the guest is resolving through it (time of check vs time of use).
-/// The kernel-checked walk must never land outside, whatever the interleaving.
+/// A path component swapped for an escaping symlink while the guest is
+/// resolving through it (time of check vs time of use). The kernel-checked
+/// walk must never land outside, whatever the interleaving.
 #[test]
-fn ghsa_vqjp_4c8c_hfgg_symlink_swapped_in_during_resolution() {
+fn symlink_swapped_in_during_resolution() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
     let fx = HostFixture::new(INSIDE);
@@ -398,11 +402,11 @@ fn ghsa_vqjp_4c8c_hfgg_symlink_swapped_in_during_resolution() {
     assert!(!fx.outside.join("planted").exists());
 }
 
-/// GHSA-2r75-cxrj-cmph: escapes built with rename: moving a relative symlink so
-/// that its target climbs out, renaming into a directory reached through an
-/// escaping link, and renaming out through `..`.
+/// Escapes built with rename: moving a relative symlink so that its target
+/// climbs out, renaming into a directory reached through an escaping link,
+/// and renaming out through `..`.
 #[test]
-fn ghsa_2r75_cxrj_cmph_rename_escapes() {
+fn rename_escapes() {
     let fx = HostFixture::new(INSIDE);
     // `sub/deeper/x -> ../../inside.txt` points inside; one level up it would point out.
     std::os::unix::fs::symlink("../../inside.txt", fx.root.join("sub/deeper/x")).unwrap();
@@ -554,4 +558,187 @@ fn hard_links_cannot_reach_outside() {
     let mut snap = fx.snapshot();
     snap.retain(|p, _| !p.starts_with(&fx.root));
     assert_eq!(before, snap);
+}
+
+/// Links whose names or targets end in `/` (or `/.`), beside the canary.
+const TRAILING: &[(&str, Node)] = &[
+    ("inside.txt", Node::File("inside")),
+    ("sub", Node::Dir),
+    ("sub/deeper", Node::Dir),
+    ("out", Node::Link("../outside")),
+    ("out_slash", Node::Link("../outside/")),
+    ("out_dot", Node::Link("../outside/.")),
+    ("secret_link", Node::Link("../outside/secret.txt")),
+    ("secret_slash", Node::Link("../outside/secret.txt/")),
+    ("abs_slash", Node::Link("/etc/")),
+    ("climb_slash", Node::Link("sub/../../outside/")),
+    ("sub/deeper/up_slash", Node::Link("../../../outside/")),
+    ("to_out_slash", Node::Link("out_slash/")),
+];
+
+const TRAILING_PATHS: &[&str] = &[
+    "out/",
+    "out//",
+    "out/./",
+    "out_slash",
+    "out_slash/",
+    "out_slash/.",
+    "out_dot",
+    "out_dot/",
+    "secret_link/",
+    "secret_slash",
+    "secret_slash/",
+    "abs_slash",
+    "abs_slash/",
+    "climb_slash",
+    "climb_slash/",
+    "sub/deeper/up_slash",
+    "sub/deeper/up_slash/",
+    "to_out_slash",
+    "to_out_slash/",
+    "../outside/",
+    "..//outside//",
+    "sub/..//../outside/",
+    "sub/deeper/../../../outside/./",
+];
+
+/// GHSA-vqjp-4c8c-hfgg (wasmtime-wasi, from cap-std): a filesystem sandbox
+/// escape when paths or symlink targets contain trailing slashes. Every
+/// operation on every such path leading out fails, on the host backing and on
+/// both virtual ones; nothing outside changes; the same paths that stay
+/// inside keep working.
+#[test]
+fn ghsa_vqjp_4c8c_hfgg_trailing_slash_paths_and_links_stay_inside() {
+    let fx = HostFixture::new(TRAILING);
+    let before = fx.snapshot();
+    let world = fx.world(rw());
+    let d = dir(&world, 3);
+    for path in TRAILING_PATHS {
+        assert_all_fail(d, path);
+    }
+    assert_eq!(before, fx.snapshot());
+
+    for (label, vfs, vd) in vfs_dirs(TRAILING, Access::READ_WRITE_CREATE) {
+        for path in TRAILING_PATHS {
+            assert_all_fail(vd.as_ref(), path);
+        }
+        let fs = vfs.filesystem();
+        let names: Vec<_> = fs
+            .read_dir(Path::new("/outside"))
+            .unwrap()
+            .map(|e| e.unwrap().path)
+            .collect();
+        assert_eq!(names, [Path::new("/outside/secret.txt")], "{label}");
+        let md = fs.metadata(Path::new("/outside/secret.txt")).unwrap();
+        assert_eq!(md.len, SECRET.len() as u64, "{label}");
+    }
+
+    // Inside, a trailing slash means "must be a directory", nothing more.
+    let vds = vfs_dirs(TRAILING, Access::READ_WRITE_CREATE);
+    let mut dirs: Vec<&dyn DirHandle> = vec![d];
+    dirs.extend(vds.iter().map(|(_, _, d)| d.as_ref()));
+    for d in dirs {
+        assert!(d.stat_at(b"sub/", true).is_ok(), "{d:?}");
+        assert!(d.stat_at(b"sub/deeper/./", true).is_ok(), "{d:?}");
+        assert_eq!(
+            d.stat_at(b"inside.txt/", true).unwrap_err().kind(),
+            FsErrorKind::NotDir,
+            "{d:?}"
+        );
+        assert_eq!(
+            d.open_at(b"fresh/", write_flags()).unwrap_err().kind(),
+            FsErrorKind::IsDir,
+            "{d:?}"
+        );
+        assert!(d.stat_at(b"fresh", true).is_err(), "{d:?}");
+    }
+}
+
+/// GHSA-2r75-cxrj-cmph (wasmtime-wasi): `path_open` with `O_TRUNC` emptied a
+/// file in a preopen whose files were read-only. Here truncation needs the
+/// write permission: a read-only preopen lacks the rights, and its handle
+/// (and any directory opened through it) refuses the open, on every backing,
+/// leaving the file intact.
+#[test]
+fn ghsa_2r75_cxrj_cmph_truncate_needs_write_permission() {
+    let fx = HostFixture::new(INSIDE);
+    let world = fx.world(Permissions::READ_ONLY);
+    let entry = world.fds().get(3).unwrap();
+    for rights in [entry.rights.base, entry.rights.inheriting] {
+        assert!(!rights.intersects(
+            Rights::PATH_FILESTAT_SET_SIZE | Rights::FD_FILESTAT_SET_SIZE | Rights::FD_WRITE
+        ));
+    }
+    let truncating = [
+        OpenFlags {
+            truncate: true,
+            ..OpenFlags::READ
+        },
+        OpenFlags {
+            truncate: true,
+            write: true,
+            ..OpenFlags::default()
+        },
+        OpenFlags {
+            truncate: true,
+            create: true,
+            ..OpenFlags::READ
+        },
+    ];
+    let host = entry.dir().unwrap();
+    let Opened::Dir(host_sub) = host.open_at(b"sub", OpenFlags::READ).unwrap() else {
+        panic!("sub is a directory");
+    };
+    std::fs::write(fx.root.join("sub/kept.txt"), "kept").unwrap();
+    let vds = vfs_dirs(INSIDE, Access::READ_ONLY);
+    for (label, vfs, _) in &vds {
+        let mut f = vfs
+            .filesystem()
+            .new_open_options()
+            .write(true)
+            .create_new(true)
+            .open(Path::new("/sandbox/sub/kept.txt"))
+            .unwrap();
+        futures::executor::block_on(virtual_fs::AsyncWriteExt::write_all(&mut f, b"kept")).unwrap();
+        drop(f);
+        assert!(
+            vfs.filesystem()
+                .metadata(Path::new("/sandbox/sub/kept.txt"))
+                .is_ok(),
+            "{label}"
+        );
+    }
+    let mut dirs: Vec<&dyn DirHandle> = vec![host, host_sub.as_ref()];
+    let vsubs: Vec<Box<dyn DirHandle>> = vds
+        .iter()
+        .map(
+            |(_, _, d)| match d.open_at(b"sub", OpenFlags::READ).unwrap() {
+                Opened::Dir(sub) => sub,
+                Opened::File(_) => panic!("sub is a directory"),
+            },
+        )
+        .collect();
+    dirs.extend(vds.iter().map(|(_, _, d)| d.as_ref()));
+    dirs.extend(vsubs.iter().map(|d| d.as_ref()));
+    for d in dirs {
+        let target: &[u8] = if d.stat_at(b"inside.txt", true).is_ok() {
+            b"inside.txt"
+        } else {
+            b"kept.txt"
+        };
+        let size = d.stat_at(target, true).unwrap().size;
+        assert!(size > 0);
+        for flags in truncating {
+            assert_eq!(
+                d.open_at(target, flags).unwrap_err().kind(),
+                FsErrorKind::NotCapable,
+                "{d:?} {flags:?}"
+            );
+        }
+        assert_eq!(d.stat_at(target, true).unwrap().size, size, "{d:?}");
+    }
+    assert_eq!(
+        std::fs::read(fx.root.join("inside.txt")).unwrap(),
+        b"inside"
+    );
 }

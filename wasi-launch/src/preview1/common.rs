@@ -1,14 +1,19 @@
 //! Pieces the fd, path and poll host functions share: the rights that apply
-//! to a directory or a file, guest path and timestamp decoding, and the
-//! byte encodings of `filestat` and `dirent`.
+//! to a directory or a file, guest path and timestamp decoding, the byte
+//! encodings of `filestat` and `dirent`, and the iovec transfers behind
+//! `fd_read`, `fd_pread`, `fd_write` and `fd_pwrite`.
 
 use wasi_fs_setup::resolve::PATH_MAX;
-use wasi_fs_setup::{FdEntry, FileType, Filestat, Rights, TimeSpec};
+use wasi_fs_setup::{
+    FdEntry, FdFlags, FdObject, FileHandle, FileType, Filestat, FsError, Rights, TimeSpec,
+};
+use wasmer::FunctionEnvMut;
 
-use super::GuestPtr;
+use super::{GuestPtr, host_call};
 use crate::errno::{Errno, SysResult};
 use crate::fs_errno::fs_errno;
-use crate::guest_memory::GuestMemory;
+use crate::guest_memory::{GuestMemory, IoVec, iovecs_total_len};
+use crate::state::WasiEnv;
 
 /// The rights that mean something on a directory fd. A directory opened
 /// with more keeps only these as its base rights (wasmtime's `fdstat` of a
@@ -67,6 +72,9 @@ pub(crate) const FILESTAT_SIZE: u32 = 64;
 /// Size of a preview1 `dirent` header (the name follows it).
 pub(crate) const DIRENT_SIZE: usize = 24;
 
+/// The largest offset or size a file can have (`off_t` is signed).
+pub(crate) const MAX_FILE_OFFSET: u64 = i64::MAX as u64;
+
 /// `lookupflags::symlink_follow`.
 pub(crate) const LOOKUP_SYMLINK_FOLLOW: u32 = 1;
 
@@ -79,6 +87,16 @@ const FST_MTIM_NOW: u16 = 1 << 3;
 /// Fails with ENOTCAPABLE unless the fd's base rights hold `needed`.
 pub(crate) fn require(entry: &FdEntry, needed: Rights) -> SysResult<()> {
     entry.require(needed).map_err(fs_errno)
+}
+
+/// Fails unless the fd is a file: `on_dir` for a directory, ESPIPE for a
+/// stream (a stream cannot seek and has no offsets, whatever its rights).
+pub(crate) fn require_file(entry: &FdEntry, on_dir: Errno) -> SysResult<()> {
+    match entry.object() {
+        FdObject::Dir(_) => Err(on_dir),
+        FdObject::Stdio(_) => Err(Errno::Spipe),
+        FdObject::File(_) => Ok(()),
+    }
 }
 
 /// Whether `lookupflags` asks to follow a final symlink. Unknown bits are
@@ -153,6 +171,182 @@ pub(crate) fn encode_dirent(
     header[16..20].copy_from_slice(&namlen.to_le_bytes());
     header[20] = filetype as u8;
     out.extend_from_slice(&header);
+}
+
+/// Which way an iovec transfer moves bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Io {
+    /// From the file into the guest's iovecs (`fd_read`, `fd_pread`).
+    Read,
+    /// From the guest's iovecs into the file (`fd_write`, `fd_pwrite`).
+    Write,
+}
+
+/// Runs one of `fd_read`, `fd_pread`, `fd_write` and `fd_pwrite`: moves the
+/// bytes of the iovecs at `iovs` (see [`transfer_iovecs`]) and stores the
+/// count at `out`.
+///
+/// `out` is checked before anything moves, so a bad pointer moves nothing.
+pub(crate) fn iovec_call(
+    env: &mut FunctionEnvMut<'_, WasiEnv>,
+    name: &'static str,
+    io: Io,
+    fd: u32,
+    iovs: (GuestPtr, u32),
+    offset: Option<u64>,
+    out: GuestPtr,
+) -> i32 {
+    host_call(env, name, |state, mem| {
+        mem.check_range(out, 4)?;
+        let n = transfer_iovecs(state, mem, io, fd, iovs, offset)?;
+        Ok(mem.write_u32(out, n)?)
+    })
+}
+
+/// Reads from `fd` into the iovecs at `iovs`, or writes them to it, then
+/// (for a write) honours the `sync` and `dsync` fd flags.
+///
+/// Without `offset` the transfer starts at the fd's position and moves it
+/// (a write in append mode goes to the end); with one it starts there and
+/// leaves the position alone. The checks are those of [`guest_iovecs`] and
+/// [`io_entry`], in that order. The transfer stops after the first iovec
+/// that moves less than its length (end of file, a short write); an error
+/// after some bytes moved is a short count (see [`partial`]), and such a
+/// write is not synced.
+fn transfer_iovecs(
+    state: &mut WasiEnv,
+    mem: &GuestMemory<'_>,
+    io: Io,
+    fd: u32,
+    (iovs, iovs_len): (GuestPtr, u32),
+    offset: Option<u64>,
+) -> SysResult<u32> {
+    let iovs = guest_iovecs(mem, iovs, iovs_len)?;
+    let needed = match io {
+        Io::Read => Rights::FD_READ,
+        Io::Write => Rights::FD_WRITE,
+    };
+    let entry = io_entry(state, fd, needed, offset)?;
+    let flags = entry.flags;
+    // A directory has no file: EBADF, as for an fd not open for reading or
+    // writing (with an offset, `io_entry` has already refused it).
+    let file = entry.file_mut().map_err(|_| Errno::Badf)?;
+    let mut pos = offset;
+    let moved = each_iovec(&iovs, |iov| match io {
+        Io::Read => mem.fill_chunks(iov.buf, iov.len, |chunk| {
+            advancing(&mut pos, |at| match at {
+                None => file.read(chunk),
+                Some(at) => file.pread(chunk, at),
+            })
+        }),
+        Io::Write => mem.read_chunks(iov.buf, iov.len, |chunk| {
+            advancing(&mut pos, |at| match at {
+                None => file.write(chunk),
+                Some(at) => file.pwrite(chunk, at),
+            })
+        }),
+    });
+    let total = match moved {
+        Ok(total) => total,
+        Err(stopped) => return partial(stopped),
+    };
+    if io == Io::Write {
+        sync_after_write(file, flags).map_err(fs_errno)?;
+    }
+    Ok(total)
+}
+
+/// Honours the `sync` and `dsync` fd flags after a write.
+fn sync_after_write(file: &mut dyn FileHandle, flags: FdFlags) -> Result<(), FsError> {
+    if flags.contains(FdFlags::SYNC) {
+        file.sync(false)
+    } else if flags.contains(FdFlags::DSYNC) {
+        file.sync(true)
+    } else {
+        Ok(())
+    }
+}
+
+/// The iovec array at `ptr` (EFAULT or EINVAL as
+/// [`GuestMemory::read_iovecs`] reports). Lengths adding up to more than
+/// `u32::MAX` are EINVAL: the count returned to the guest is a u32.
+fn guest_iovecs(mem: &GuestMemory<'_>, ptr: GuestPtr, count: u32) -> SysResult<Vec<IoVec>> {
+    let iovs = mem.read_iovecs(ptr, count)?;
+    if iovecs_total_len(&iovs) > u64::from(u32::MAX) {
+        return Err(Errno::Inval);
+    }
+    Ok(iovs)
+}
+
+/// The fd's entry for a read or write that needs `needed`.
+///
+/// The fd is looked up first (EBADF) and must hold `needed` (EBADF without
+/// it, like a descriptor not opened for that direction, as POSIX and
+/// wasmtime report it). With an `offset` (positional I/O), the offset must
+/// be at most [`MAX_FILE_OFFSET`] (EINVAL, checked before the lookup), the fd
+/// must be a file (EISDIR for a directory, ESPIPE for a stream) and it must
+/// also hold `fd_seek` (ENOTCAPABLE).
+fn io_entry(
+    state: &mut WasiEnv,
+    fd: u32,
+    needed: Rights,
+    offset: Option<u64>,
+) -> SysResult<&mut FdEntry> {
+    let positional = offset.is_some();
+    if offset.is_some_and(|at| at > MAX_FILE_OFFSET) {
+        return Err(Errno::Inval);
+    }
+    let entry = state.world.fds_mut().get_mut(fd).map_err(fs_errno)?;
+    if positional {
+        require_file(entry, Errno::Isdir)?;
+    }
+    entry.require(needed).map_err(|_| Errno::Badf)?;
+    if positional {
+        require(entry, Rights::FD_SEEK)?;
+    }
+    Ok(entry)
+}
+
+/// Moves the bytes of each iovec in turn with `one` (a
+/// [`GuestMemory::read_chunks`] or [`GuestMemory::fill_chunks`] over it),
+/// stopping after the first that moves less than its length. Returns the
+/// total moved, or the first error with the total moved before it.
+fn each_iovec(
+    iovs: &[IoVec],
+    mut one: impl FnMut(IoVec) -> SysResult<u32>,
+) -> Result<u32, (u32, Errno)> {
+    let mut total: u32 = 0;
+    for &iov in iovs {
+        let n = one(iov).map_err(|err| (total, err))?;
+        // Cannot overflow: the total of every iovec fits in u32
+        // (`guest_iovecs`).
+        total += n;
+        if n < iov.len {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+/// A transfer stopped by an error: a success with a short count if some
+/// bytes were moved, the error only when nothing was.
+fn partial((done, err): (u32, Errno)) -> SysResult<u32> {
+    if done > 0 { Ok(done) } else { Err(err) }
+}
+
+/// Runs one transfer `op` at `*pos` (`None`: at the fd's position) and
+/// moves a positional `*pos` past the bytes it moved.
+fn advancing(
+    pos: &mut Option<u64>,
+    op: impl FnOnce(Option<u64>) -> Result<usize, FsError>,
+) -> SysResult<usize> {
+    let n = op(*pos).map_err(fs_errno)?;
+    if let Some(at) = pos {
+        // Cannot overflow: the offset starts at most at i64::MAX and moves by
+        // at most 4 GiB.
+        *at += n as u64;
+    }
+    Ok(n)
 }
 
 #[cfg(test)]

@@ -10,19 +10,18 @@
 use std::collections::HashMap;
 
 use wasi_fs_setup::{
-    DirEntry, DirHandle, FdEntry, FdFlags, FdObject, FdRights, FileHandle, FileType, Rights,
+    DirEntry, DirHandle, FdFlags, FdObject, FdRights, FileHandle, FileType, Rights,
 };
 use wasmer::FunctionEnvMut;
 
-use super::common::{FILESTAT_SIZE, encode_dirent, encode_filestat, require, time_specs};
+use super::common::{
+    FILESTAT_SIZE, Io, MAX_FILE_OFFSET, encode_dirent, encode_filestat, iovec_call, require,
+    require_file, time_specs,
+};
 use super::{GuestPtr, host_call};
 use crate::errno::{Errno, SysResult};
 use crate::fs_errno::fs_errno;
-use crate::guest_memory::{GuestMemory, iovecs_total_len};
 use crate::state::WasiEnv;
-
-/// The largest offset or size a file can have (`off_t` is signed).
-const MAX_FILE_OFFSET: u64 = i64::MAX as u64;
 
 /// The highest `advice` value preview1 defines (`noreuse`).
 const LAST_ADVICE: u32 = 5;
@@ -149,11 +148,7 @@ pub(super) fn fd_advise(
             return Err(Errno::Inval);
         }
         let entry = state.world.fds_mut().get_mut(fd).map_err(fs_errno)?;
-        match entry.object() {
-            FdObject::Dir(_) => return Err(Errno::Badf),
-            FdObject::Stdio(_) => return Err(Errno::Spipe),
-            FdObject::File(_) => {}
-        }
+        require_file(entry, Errno::Badf)?;
         require(entry, Rights::FD_ADVISE)?;
         // Advice is a hint; the host page cache needs none to be correct.
         Ok(())
@@ -168,11 +163,7 @@ pub(super) fn fd_allocate(
 ) -> i32 {
     host_call(&mut env, "fd_allocate", |state, _mem| {
         let entry = state.world.fds_mut().get_mut(fd).map_err(fs_errno)?;
-        match entry.object() {
-            FdObject::Dir(_) => return Err(Errno::Badf),
-            FdObject::Stdio(_) => return Err(Errno::Spipe),
-            FdObject::File(_) => {}
-        }
+        require_file(entry, Errno::Badf)?;
         require(entry, Rights::FD_ALLOCATE)?;
         if len == 0 || offset > MAX_FILE_OFFSET || len > MAX_FILE_OFFSET {
             return Err(Errno::Inval);
@@ -331,109 +322,6 @@ pub(super) fn fd_filestat_set_times(
     })
 }
 
-/// The fd's entry for positional I/O: a file (EISDIR for a directory,
-/// ESPIPE for a stream) with `needed` (EBADF without it, like a descriptor
-/// not opened for that direction) and `fd_seek` (ENOTCAPABLE without it).
-fn positional(state: &mut WasiEnv, fd: u32, needed: Rights) -> SysResult<&mut FdEntry> {
-    let entry = state.world.fds_mut().get_mut(fd).map_err(fs_errno)?;
-    match entry.object() {
-        FdObject::Dir(_) => return Err(Errno::Isdir),
-        // A stream has no offsets.
-        FdObject::Stdio(_) => return Err(Errno::Spipe),
-        FdObject::File(_) => {}
-    }
-    entry.require(needed).map_err(|_| Errno::Badf)?;
-    require(entry, Rights::FD_SEEK)?;
-    Ok(entry)
-}
-
-/// A partial transfer is a success with a short count; an error is only
-/// reported when nothing was transferred.
-fn partial(done: u32, err: Errno) -> SysResult<u32> {
-    if done > 0 { Ok(done) } else { Err(err) }
-}
-
-/// Reads at `offset` into the iovecs at `iovs`, leaving the position alone.
-fn pread_iovecs(
-    state: &mut WasiEnv,
-    mem: &GuestMemory<'_>,
-    fd: u32,
-    iovs: GuestPtr,
-    iovs_len: u32,
-    offset: u64,
-) -> SysResult<u32> {
-    let iovs = mem.read_iovecs(iovs, iovs_len)?;
-    if iovecs_total_len(&iovs) > u64::from(u32::MAX) {
-        return Err(Errno::Inval);
-    }
-    if offset > MAX_FILE_OFFSET {
-        return Err(Errno::Inval);
-    }
-    let file = positional(state, fd, Rights::FD_READ)?
-        .file_mut()
-        .map_err(fs_errno)?;
-    let mut pos = offset;
-    let mut total: u32 = 0;
-    for iov in iovs {
-        let filled = mem.fill_chunks(iov.buf, iov.len, |chunk| {
-            let n = file.pread(chunk, pos).map_err(fs_errno)?;
-            // Cannot overflow: pos <= i64::MAX + 4 GiB.
-            pos += n as u64;
-            Ok::<_, Errno>(n)
-        });
-        match filled {
-            // Cannot overflow: the total of every iovec fits in u32 (above).
-            Ok(n) => total += n,
-            Err(e) => return partial(total, e),
-        }
-        if filled.is_ok_and(|n| n < iov.len) {
-            break;
-        }
-    }
-    Ok(total)
-}
-
-/// Writes the iovecs at `iovs` at `offset`, leaving the position alone.
-fn pwrite_iovecs(
-    state: &mut WasiEnv,
-    mem: &GuestMemory<'_>,
-    fd: u32,
-    iovs: GuestPtr,
-    iovs_len: u32,
-    offset: u64,
-) -> SysResult<u32> {
-    let iovs = mem.read_iovecs(iovs, iovs_len)?;
-    if iovecs_total_len(&iovs) > u64::from(u32::MAX) {
-        return Err(Errno::Inval);
-    }
-    if offset > MAX_FILE_OFFSET {
-        return Err(Errno::Inval);
-    }
-    let entry = positional(state, fd, Rights::FD_WRITE)?;
-    let flags = entry.flags;
-    let file = entry.file_mut().map_err(fs_errno)?;
-    let mut pos = offset;
-    let mut total: u32 = 0;
-    for iov in iovs {
-        let taken = mem.read_chunks(iov.buf, iov.len, |chunk| {
-            let n = file.pwrite(chunk, pos).map_err(fs_errno)?;
-            // Cannot overflow: pos <= i64::MAX + 4 GiB.
-            pos += n as u64;
-            Ok::<_, Errno>(n)
-        });
-        match taken {
-            // Cannot overflow: the total of every iovec fits in u32 (above).
-            Ok(n) => total += n,
-            Err(e) => return partial(total, e),
-        }
-        if taken.is_ok_and(|n| n < iov.len) {
-            break;
-        }
-    }
-    super::fd::sync_after_write(file, flags).map_err(fs_errno)?;
-    Ok(total)
-}
-
 pub(super) fn fd_pread(
     mut env: FunctionEnvMut<'_, WasiEnv>,
     fd: u32,
@@ -442,11 +330,15 @@ pub(super) fn fd_pread(
     offset: u64,
     nread: GuestPtr,
 ) -> i32 {
-    host_call(&mut env, "fd_pread", |state, mem| {
-        mem.check_range(nread, 4)?;
-        let n = pread_iovecs(state, mem, fd, iovs, iovs_len, offset)?;
-        Ok(mem.write_u32(nread, n)?)
-    })
+    iovec_call(
+        &mut env,
+        "fd_pread",
+        Io::Read,
+        fd,
+        (iovs, iovs_len),
+        Some(offset),
+        nread,
+    )
 }
 
 pub(super) fn fd_pwrite(
@@ -457,11 +349,15 @@ pub(super) fn fd_pwrite(
     offset: u64,
     nwritten: GuestPtr,
 ) -> i32 {
-    host_call(&mut env, "fd_pwrite", |state, mem| {
-        mem.check_range(nwritten, 4)?;
-        let n = pwrite_iovecs(state, mem, fd, iovs, iovs_len, offset)?;
-        Ok(mem.write_u32(nwritten, n)?)
-    })
+    iovec_call(
+        &mut env,
+        "fd_pwrite",
+        Io::Write,
+        fd,
+        (iovs, iovs_len),
+        Some(offset),
+        nwritten,
+    )
 }
 
 #[cfg(test)]

@@ -63,22 +63,53 @@ fn with_dir<T>(
     op(dir, &path).map_err(fs_errno)
 }
 
+/// Runs a host call that only applies `op` to the directory of `fd` and
+/// the guest path at `path`, after the checks of [`with_dir`].
+fn dir_path_call(
+    env: &mut FunctionEnvMut<'_, WasiEnv>,
+    name: &'static str,
+    fd: u32,
+    needed: Rights,
+    path: (GuestPtr, u32),
+    op: impl FnOnce(&dyn DirHandle, &[u8]) -> Result<(), FsError>,
+) -> i32 {
+    host_call(env, name, |state, mem| {
+        with_dir(state, mem, fd, needed, path, op)
+    })
+}
+
+/// Runs `op` on two directory fds and a guest path relative to each
+/// (`path_link`, `path_rename`): both fds are checked as in [`dir_entry`],
+/// the old one first, before either path is read.
+fn with_two_dirs<T>(
+    state: &WasiEnv,
+    mem: &GuestMemory<'_>,
+    (old_fd, old_needed, old_path): (u32, Rights, (GuestPtr, u32)),
+    (new_fd, new_needed, new_path): (u32, Rights, (GuestPtr, u32)),
+    op: impl FnOnce(&dyn DirHandle, &[u8], &dyn DirHandle, &[u8]) -> Result<T, FsError>,
+) -> SysResult<T> {
+    let old = dir_entry(state, old_fd, old_needed)?;
+    let new = dir_entry(state, new_fd, new_needed)?;
+    let old_path = read_path(mem, old_path.0, old_path.1)?;
+    let new_path = read_path(mem, new_path.0, new_path.1)?;
+    let (old, new) = (old.dir().map_err(fs_errno)?, new.dir().map_err(fs_errno)?);
+    op(old, &old_path, new, &new_path).map_err(fs_errno)
+}
+
 pub(super) fn path_create_directory(
     mut env: FunctionEnvMut<'_, WasiEnv>,
     fd: u32,
     path: GuestPtr,
     path_len: u32,
 ) -> i32 {
-    host_call(&mut env, "path_create_directory", |state, mem| {
-        with_dir(
-            state,
-            mem,
-            fd,
-            Rights::PATH_CREATE_DIRECTORY,
-            (path, path_len),
-            |d, p| d.create_dir_at(p),
-        )
-    })
+    dir_path_call(
+        &mut env,
+        "path_create_directory",
+        fd,
+        Rights::PATH_CREATE_DIRECTORY,
+        (path, path_len),
+        |d, p| d.create_dir_at(p),
+    )
 }
 
 pub(super) fn path_remove_directory(
@@ -87,16 +118,14 @@ pub(super) fn path_remove_directory(
     path: GuestPtr,
     path_len: u32,
 ) -> i32 {
-    host_call(&mut env, "path_remove_directory", |state, mem| {
-        with_dir(
-            state,
-            mem,
-            fd,
-            Rights::PATH_REMOVE_DIRECTORY,
-            (path, path_len),
-            |d, p| d.remove_dir_at(p),
-        )
-    })
+    dir_path_call(
+        &mut env,
+        "path_remove_directory",
+        fd,
+        Rights::PATH_REMOVE_DIRECTORY,
+        (path, path_len),
+        |d, p| d.remove_dir_at(p),
+    )
 }
 
 pub(super) fn path_unlink_file(
@@ -105,16 +134,14 @@ pub(super) fn path_unlink_file(
     path: GuestPtr,
     path_len: u32,
 ) -> i32 {
-    host_call(&mut env, "path_unlink_file", |state, mem| {
-        with_dir(
-            state,
-            mem,
-            fd,
-            Rights::PATH_UNLINK_FILE,
-            (path, path_len),
-            |d, p| d.unlink_at(p),
-        )
-    })
+    dir_path_call(
+        &mut env,
+        "path_unlink_file",
+        fd,
+        Rights::PATH_UNLINK_FILE,
+        (path, path_len),
+        |d, p| d.unlink_at(p),
+    )
 }
 
 pub(super) fn path_filestat_get(
@@ -179,13 +206,13 @@ pub(super) fn path_link(
 ) -> i32 {
     host_call(&mut env, "path_link", |state, mem| {
         let follow = follow_flag(old_flags)?;
-        let old = dir_entry(state, old_fd, Rights::PATH_LINK_SOURCE)?;
-        let new = dir_entry(state, new_fd, Rights::PATH_LINK_TARGET)?;
-        let old_path = read_path(mem, old_path, old_len)?;
-        let new_path = read_path(mem, new_path, new_len)?;
-        let (old, new) = (old.dir().map_err(fs_errno)?, new.dir().map_err(fs_errno)?);
-        old.link_at(&old_path, follow, new, &new_path)
-            .map_err(fs_errno)
+        with_two_dirs(
+            state,
+            mem,
+            (old_fd, Rights::PATH_LINK_SOURCE, (old_path, old_len)),
+            (new_fd, Rights::PATH_LINK_TARGET, (new_path, new_len)),
+            |old, old_path, new, new_path| old.link_at(old_path, follow, new, new_path),
+        )
     })
 }
 
@@ -199,12 +226,13 @@ pub(super) fn path_rename(
     new_len: u32,
 ) -> i32 {
     host_call(&mut env, "path_rename", |state, mem| {
-        let old = dir_entry(state, old_fd, Rights::PATH_RENAME_SOURCE)?;
-        let new = dir_entry(state, new_fd, Rights::PATH_RENAME_TARGET)?;
-        let old_path = read_path(mem, old_path, old_len)?;
-        let new_path = read_path(mem, new_path, new_len)?;
-        let (old, new) = (old.dir().map_err(fs_errno)?, new.dir().map_err(fs_errno)?);
-        old.rename_at(&old_path, new, &new_path).map_err(fs_errno)
+        with_two_dirs(
+            state,
+            mem,
+            (old_fd, Rights::PATH_RENAME_SOURCE, (old_path, old_len)),
+            (new_fd, Rights::PATH_RENAME_TARGET, (new_path, new_len)),
+            |old, old_path, new, new_path| old.rename_at(old_path, new, new_path),
+        )
     })
 }
 

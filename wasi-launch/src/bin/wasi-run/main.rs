@@ -82,23 +82,28 @@ fn run(cli: &Cli) -> ExitCode {
         Ok(p) => p,
         Err(e) => return report(&e),
     };
-    // A `.webc` MODULE is a package: load it, mount its volumes first.
-    let main_package = match is_webc(&cli.module) {
-        Ok(false) => None,
-        Ok(true) => match launcher.include_package_file(&cli.module) {
-            Ok(p) => {
-                packages.retain(|q| !std::sync::Arc::ptr_eq(q, &p));
-                packages.insert(0, std::sync::Arc::clone(&p));
-                Some(p)
-            }
-            Err(e) => return report(&e),
-        },
+    // Read MODULE once. A `.webc` MODULE is a package: load it, mount its
+    // volumes first; anything else is a `.wasm` or `.wat` module.
+    let module_bytes = match std::fs::read(&cli.module) {
+        Ok(bytes) => bytes,
         Err(source) => {
             return report(&LaunchError::ReadModule {
                 path: cli.module.clone(),
                 source,
             });
         }
+    };
+    let main_package = if module_bytes.starts_with(&webc::MAGIC) {
+        match launcher.include_package_file(&cli.module) {
+            Ok(p) => {
+                packages.retain(|q| !std::sync::Arc::ptr_eq(q, &p));
+                packages.insert(0, std::sync::Arc::clone(&p));
+                Some(p)
+            }
+            Err(e) => return report(&e),
+        }
+    } else {
+        None
     };
     if cli.command.is_some() && main_package.is_none() {
         eprintln!("wasi-run: --command needs a .webc package as MODULE");
@@ -119,7 +124,7 @@ fn run(cli: &Cli) -> ExitCode {
     }
     let module = match &main_package {
         Some(p) => launcher.package_command_module(p, cli.command.as_deref()),
-        None => launcher.load_module_file(&cli.module),
+        None => launcher.load_module(&module_bytes),
     };
     let module = match module {
         Ok(m) => m,
@@ -129,21 +134,6 @@ fn run(cli: &Cli) -> ExitCode {
         Ok(status) => ExitCode::from(status.code() as u8),
         Err(e) => report(&e),
     }
-}
-
-/// Whether `path` starts with the webc magic bytes.
-fn is_webc(path: &std::path::Path) -> std::io::Result<bool> {
-    use std::io::Read;
-    let mut magic = [0u8; 5];
-    let mut file = std::fs::File::open(path)?;
-    let mut got = 0;
-    while got < magic.len() {
-        match file.read(&mut magic[got..])? {
-            0 => return Ok(false),
-            n => got += n,
-        }
-    }
-    Ok(magic == webc::MAGIC)
 }
 
 /// Prints `e` on one line (plus the backtrace of a trap) and returns the
@@ -163,9 +153,16 @@ fn report(e: &LaunchError) -> ExitCode {
             }
             ExitCode::from(EXIT_TRAP)
         }
-        LaunchError::Config(_) | LaunchError::ConfigErrors(_) | LaunchError::Setup(_) => {
-            ExitCode::from(EXIT_USAGE)
-        }
+        // Items the user named that do not fit: a bad option value, a
+        // preopen that cannot be set up, a `--use` the cache cannot satisfy,
+        // a `--command` the package does not have (or none for a package
+        // without an entrypoint).
+        LaunchError::Config(_)
+        | LaunchError::ConfigErrors(_)
+        | LaunchError::Setup(_)
+        | LaunchError::MissingPackage(_)
+        | LaunchError::UnknownCommand { .. }
+        | LaunchError::NoEntrypoint { .. } => ExitCode::from(EXIT_USAGE),
         LaunchError::Flush { status, .. } => ExitCode::from(status.code() as u8),
         _ => ExitCode::from(EXIT_MODULE),
     }
