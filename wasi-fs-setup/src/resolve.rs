@@ -161,6 +161,17 @@ pub(crate) enum Last {
     Itself,
 }
 
+impl Last {
+    /// The name and whether the path ended in `/`; `err` when the path ends
+    /// in `.` or `..` (no name to operate on).
+    pub(crate) fn into_name(self, err: FsErrorKind) -> Result<(Vec<u8>, bool), FsError> {
+        match self {
+            Last::Name { name, dir_required } => Ok((name, dir_required)),
+            Last::Itself => Err(err.into()),
+        }
+    }
+}
+
 /// Splits a validated path into the part to walk as directories and its last component.
 pub(crate) fn split_last(path: &[u8]) -> (&[u8], Last) {
     let mut end = path.len();

@@ -11,7 +11,7 @@
 //! guest traps, and throughput is the host's.
 
 use std::fmt;
-use std::io::{Read, SeekFrom};
+use std::io::SeekFrom;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use futures::executor::block_on;
@@ -206,13 +206,25 @@ impl StdioStream {
     }
 }
 
+/// Reads the host's fd 0 directly. `std::io::stdin()` keeps an 8 KiB buffer:
+/// bytes it read ahead would be invisible to `poll(2)` on fd 0, so a guest
+/// polling stdin could wait forever for input already read.
+fn read_host_stdin(buf: &mut [u8]) -> Result<usize, FsError> {
+    loop {
+        match rustix::io::read(std::io::stdin(), &mut *buf) {
+            Err(rustix::io::Errno::INTR) => continue,
+            other => return Ok(other.map_err(std::io::Error::from)?),
+        }
+    }
+}
+
 impl FileHandle for StdioStream {
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, FsError> {
         if !self.readable() {
             return Err(FsErrorKind::BadF.into());
         }
         match &mut self.kind {
-            Kind::Inherit => Ok(std::io::stdin().lock().read(buf)?),
+            Kind::Inherit => read_host_stdin(buf),
             Kind::File(f) => Ok(block_on(f.read(buf))?),
             Kind::Capture(_) => Err(FsErrorKind::BadF.into()),
             Kind::Bytes { data, pos } => {

@@ -412,3 +412,31 @@ fn cache_dir_is_written_once_and_no_cache_writes_nothing() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(std::fs::read_dir(home.path()).unwrap().count(), 0);
 }
+
+/// Input the host already read must not hide from `poll_oneoff`: the guest
+/// reads one byte of "ab", then polls stdin while the pipe stays open; the
+/// poll must report the second byte ready (the clock fallback is 10 s).
+#[test]
+fn inherited_stdin_read_ahead_is_visible_to_poll() {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let mut run = WasiRun::new().arg(guest("stdin_read_then_poll"));
+    run.cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = run.cmd.spawn().expect("wasi-run starts");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(b"ab").expect("write stdin");
+    stdin.flush().expect("flush");
+    // Keep the pipe open until the guest is done: no end of file to poll on.
+    let out = child.wait_with_output().expect("wasi-run ends");
+    drop(stdin);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "ab",
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0));
+}

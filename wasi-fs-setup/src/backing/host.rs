@@ -224,7 +224,8 @@ impl DirHandle for HostDir {
         // cap-std (like std) refuses O_CREAT without write access and O_TRUNC
         // with O_APPEND or without write; POSIX and preview1 allow both. Create
         // or truncate through a write-only open first, then open as asked.
-        let prephase = (flags.create && !writes) || (flags.truncate && !flags.write);
+        let prephase =
+            (flags.create && !writes) || (flags.truncate && (!flags.write || flags.append));
         if prephase {
             let mut o = OpenOptions::new();
             o.write(true)
@@ -355,19 +356,8 @@ impl DirHandle for HostDir {
         let other = self.same_backing(new_dir)?;
         let (odir, olast) = self.parent(old)?;
         let (ndir, nlast) = other.parent(new)?;
-        let (
-            Last::Name {
-                name: oname,
-                dir_required: odr,
-            },
-            Last::Name {
-                name: nname,
-                dir_required: ndr,
-            },
-        ) = (olast, nlast)
-        else {
-            return Err(FsErrorKind::Busy.into());
-        };
+        let (oname, odr) = olast.into_name(FsErrorKind::Busy)?;
+        let (nname, ndr) = nlast.into_name(FsErrorKind::Busy)?;
         if odr || ndr {
             match Self::require_dir(&odir, &oname)? {
                 None => return Err(FsErrorKind::NotFound.into()),

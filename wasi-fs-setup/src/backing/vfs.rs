@@ -780,19 +780,8 @@ impl DirHandle for VfsDir {
         let other = self.same_fs(new_dir)?;
         let (odir, olast) = self.parent(old)?;
         let (ndir, nlast) = other.parent(new)?;
-        let (
-            Last::Name {
-                name: oname,
-                dir_required: odr,
-            },
-            Last::Name {
-                name: nname,
-                dir_required: ndr,
-            },
-        ) = (olast, nlast)
-        else {
-            return Err(FsErrorKind::Busy.into());
-        };
+        let (oname, odr) = olast.into_name(FsErrorKind::Busy)?;
+        let (nname, ndr) = nlast.into_name(FsErrorKind::Busy)?;
         let okind = self
             .kind_at(&odir, &oname)?
             .ok_or_else(|| FsError::new(FsErrorKind::NotFound))?;

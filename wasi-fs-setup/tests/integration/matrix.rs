@@ -672,3 +672,81 @@ fn cross_backing_rename_and_link_are_xdev() {
         FsErrorKind::Unsupported
     );
 }
+
+/// Flag combinations POSIX and preview1 allow but `std`/cap-std refuse
+/// (`O_TRUNC` with `O_APPEND` or without write, `O_CREAT` without write):
+/// every backing opens them and does what they say.
+#[test]
+fn truncate_with_append_and_create_without_write_open() {
+    let host = HostFixture::new(LAYOUT);
+    let hd = host.dir(Access::READ_WRITE_CREATE);
+    let vds = vfs_dirs(LAYOUT, Access::READ_WRITE_CREATE);
+    let mut dirs: Vec<&dyn DirHandle> = vec![&hd];
+    dirs.extend(vds.iter().map(|(_, _, d)| d.as_ref()));
+    for d in dirs {
+        for create in [false, true] {
+            let seed = |d: &dyn DirHandle| {
+                let Ok(Opened::File(mut f)) = d.open_at(
+                    b"ta.txt",
+                    flags(|f| {
+                        f.read = false;
+                        f.write = true;
+                        f.create = true;
+                        f.truncate = true;
+                    }),
+                ) else {
+                    panic!("{d:?}: seed ta.txt");
+                };
+                f.write(b"0123456789").unwrap();
+            };
+            seed(d);
+            // O_WRONLY | O_APPEND | O_TRUNC [| O_CREAT]: emptied, then appends.
+            let opened = d.open_at(
+                b"ta.txt",
+                flags(|f| {
+                    f.read = false;
+                    f.write = true;
+                    f.append = true;
+                    f.truncate = true;
+                    f.create = create;
+                }),
+            );
+            let Ok(Opened::File(mut f)) = opened else {
+                panic!("{d:?}: append+truncate (create {create}): {opened:?}");
+            };
+            assert_eq!(d.stat_at(b"ta.txt", true).unwrap().size, 0, "{d:?}");
+            f.write(b"ab").unwrap();
+            f.seek(std::io::SeekFrom::Start(0)).unwrap();
+            f.write(b"cd").unwrap();
+            assert_eq!(f.stat().unwrap().size, 4, "{d:?}: writes append");
+            drop(f);
+            // O_RDONLY | O_TRUNC: emptied, still readable.
+            seed(d);
+            let opened = d.open_at(
+                b"ta.txt",
+                flags(|f| {
+                    f.read = true;
+                    f.truncate = true;
+                    f.create = create;
+                }),
+            );
+            let Ok(Opened::File(mut f)) = opened else {
+                panic!("{d:?}: read+truncate (create {create}): {opened:?}");
+            };
+            let mut buf = [0u8; 4];
+            assert_eq!(f.read(&mut buf).unwrap(), 0, "{d:?}");
+            d.unlink_at(b"ta.txt").unwrap();
+        }
+        // O_RDONLY | O_CREAT: created, empty, readable.
+        let Ok(Opened::File(_)) = d.open_at(
+            b"made.txt",
+            flags(|f| {
+                f.read = true;
+                f.create = true;
+            }),
+        ) else {
+            panic!("{d:?}: read+create");
+        };
+        assert_eq!(d.stat_at(b"made.txt", true).unwrap().size, 0, "{d:?}");
+    }
+}

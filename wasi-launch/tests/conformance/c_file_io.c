@@ -98,6 +98,17 @@ int main(void) {
   CHECK(size_of(fd) == 0);
   CHECK(close(fd) == 0);
 
+  /* O_TRUNC with O_APPEND (and O_CREAT): emptied, then every write appends. */
+  fd = open("log.txt", O_CREAT | O_TRUNC | O_WRONLY | O_APPEND, 0644);
+  CHECK(fd > 2);
+  CHECK(size_of(fd) == 0);
+  CHECK(write(fd, "ab", 2) == 2);
+  CHECK(lseek(fd, 0, SEEK_SET) == 0);
+  CHECK(write(fd, "cd", 2) == 2);
+  CHECK(lseek(fd, 0, SEEK_CUR) == 4);
+  CHECK(size_of(fd) == 4);
+  CHECK(close(fd) == 0);
+
   /* Reading a write-only fd and writing a read-only one: EBADF. */
   fd = open("data.txt", O_RDONLY);
   CHECK(fd > 2);
