@@ -111,7 +111,15 @@ fn hello_wat_and_c_hello_exit_0() {
 
 #[test]
 fn guest_exit_codes_become_the_exit_status() {
-    for (arg, want) in [("0", 0), ("3", 3), ("255", 255)] {
+    // Codes that do not fit in a byte exit 255: truncating would turn 256
+    // into success.
+    for (arg, want) in [
+        ("0", 0),
+        ("3", 3),
+        ("255", 255),
+        ("256", 255),
+        ("4294967040", 255),
+    ] {
         let out = WasiRun::new()
             .arg("--compiler")
             .arg("singlepass")

@@ -13,9 +13,9 @@ use wasi_launch::Compiler;
 
 /// Runs a WASI preview1 program (a `.wasm` or `.wat` file) on wasmer.
 ///
-/// Exit status: the guest's exit code; 134 when the guest traps; 2 for a
-/// usage or configuration error; 1 when the module cannot be read, parsed
-/// or linked.
+/// Exit status: the guest's exit code (255 for one above 255); 134 when the
+/// guest traps; 2 for a usage or configuration error; 1 when the module
+/// cannot be read, parsed or linked.
 #[derive(Debug, Parser)]
 #[command(name = "wasi-run", version, about, long_about = None)]
 pub struct Cli {

@@ -1,9 +1,10 @@
 //! `wasi-run`: run a WASI preview1 program on wasmer.
 //!
 //! `wasi-run [OPTIONS] MODULE [ARGS]...`; see `wasi-run --help`.
-//! Exit status: the guest's exit code; 134 on a trap (one-line message and
-//! the wasm backtrace on stderr); 2 for usage and configuration errors; 1
-//! for a module that cannot be read, parsed or linked.
+//! Exit status: the guest's exit code (255 for one above 255); 134 on a
+//! trap (one-line message and the wasm backtrace on stderr); 2 for usage
+//! and configuration errors; 1 for a module that cannot be read, parsed or
+//! linked.
 
 mod args;
 mod explain;
@@ -131,9 +132,15 @@ fn run(cli: &Cli) -> ExitCode {
         Err(e) => return report(&e),
     };
     match launcher.environment_with_world(config, world).run(&module) {
-        Ok(status) => ExitCode::from(status.code() as u8),
+        Ok(status) => exit_code(status),
         Err(e) => report(&e),
     }
+}
+
+/// The process exit status for a guest's status: its code when that fits
+/// in a byte, else 255, so that no failing code (256, say) wraps to success.
+fn exit_code(status: wasi_launch::ExitStatus) -> ExitCode {
+    ExitCode::from(u8::try_from(status.code()).unwrap_or(u8::MAX))
 }
 
 /// Prints `e` on one line (plus the backtrace of a trap) and returns the
@@ -163,7 +170,7 @@ fn report(e: &LaunchError) -> ExitCode {
         | LaunchError::MissingPackage(_)
         | LaunchError::UnknownCommand { .. }
         | LaunchError::NoEntrypoint { .. } => ExitCode::from(EXIT_USAGE),
-        LaunchError::Flush { status, .. } => ExitCode::from(status.code() as u8),
+        LaunchError::Flush { status, .. } => exit_code(*status),
         _ => ExitCode::from(EXIT_MODULE),
     }
 }
