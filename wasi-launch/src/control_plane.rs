@@ -106,7 +106,12 @@ impl ControlPlane {
     /// ([`std::thread::available_parallelism`], 1 when unknown) times
     /// [`DEFAULT_TASKS_PER_CPU`].
     pub fn default_max() -> NonZeroUsize {
-        let cpus = std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN);
+        Self::default_max_for(std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN))
+    }
+
+    /// The default limit for a machine with `cpus` CPUs: `cpus` times
+    /// [`DEFAULT_TASKS_PER_CPU`].
+    pub fn default_max_for(cpus: NonZeroUsize) -> NonZeroUsize {
         cpus.saturating_mul(NonZeroUsize::new(DEFAULT_TASKS_PER_CPU).unwrap_or(NonZeroUsize::MIN))
     }
 

@@ -7,6 +7,7 @@
 //! target triple and the CPU features.
 
 use std::fmt;
+use std::num::NonZeroUsize;
 
 use wasmer::Engine;
 use wasmer::sys::NativeEngineExt;
@@ -40,9 +41,25 @@ impl Compiler {
     /// A new engine using this compiler with its default options, for the
     /// host's target and CPU features.
     pub fn engine(self) -> Engine {
+        self.engine_and_cpus().0
+    }
+
+    /// [`engine`](Self::engine), plus the CPU count the compiler's
+    /// configuration read from the OS (the threads it compiles with), so a
+    /// caller that also needs it does not ask the OS again: each
+    /// [`std::thread::available_parallelism`] call reads several cgroup files.
+    pub(crate) fn engine_and_cpus(self) -> (Engine, NonZeroUsize) {
         match self {
-            Self::Cranelift => wasmer::sys::Cranelift::default().into(),
-            Self::Singlepass => wasmer::sys::Singlepass::default().into(),
+            Self::Cranelift => {
+                let config = wasmer::sys::Cranelift::default();
+                let cpus = config.num_threads;
+                (config.into(), cpus)
+            }
+            Self::Singlepass => {
+                let config = wasmer::sys::Singlepass::default();
+                let cpus = config.num_threads;
+                (config.into(), cpus)
+            }
         }
     }
 }

@@ -206,7 +206,18 @@ impl LauncherBuilder {
 
     /// Builds the launcher.
     pub fn build(self) -> Launcher {
-        let engine = self.engine.unwrap_or_else(|| self.compiler.engine());
+        // The compiler's configuration has already counted the CPUs; the
+        // default task limit reuses that count instead of asking again.
+        let (engine, cpus) = match self.engine {
+            Some(engine) => (engine, None),
+            None => {
+                let (engine, cpus) = self.compiler.engine_and_cpus();
+                (engine, Some(cpus))
+            }
+        };
+        let max_tasks = self.max_tasks.unwrap_or_else(|| {
+            cpus.map_or_else(ControlPlane::default_max, ControlPlane::default_max_for)
+        });
         let modules = match self.cache_dir {
             Some(dir) => ModuleCache::with_disk_dir(engine, dir),
             None => ModuleCache::new(engine),
@@ -215,9 +226,7 @@ impl LauncherBuilder {
             inner: Arc::new(Inner {
                 modules,
                 packages: PackageCache::new(),
-                control: ControlPlane::new(
-                    self.max_tasks.unwrap_or_else(ControlPlane::default_max),
-                ),
+                control: ControlPlane::new(max_tasks),
                 runtime: self
                     .runtime
                     .unwrap_or_else(|| Arc::new(DefaultRuntime::new())),

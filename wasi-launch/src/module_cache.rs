@@ -40,13 +40,15 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::io;
+use std::fs::File;
+use std::io::{self, Read};
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use wasmer::{CompileError, Engine, Module};
+use webc::bytes::Bytes;
 
 use crate::engine::EngineIdentity;
 
@@ -328,16 +330,14 @@ impl ModuleCache {
 
     /// Loads and checks the cache file at `path`.
     fn load(&self, path: &Path, key: &CacheKey) -> Result<Module, Reject> {
-        let len = match std::fs::metadata(path) {
-            Ok(meta) => meta.len(),
-            Err(err) if err.kind() == io::ErrorKind::NotFound => return Err(Reject::Missing),
-            Err(err) => return Err(Reject::Io(err)),
-        };
-        if len > MAX_FILE_LEN {
-            return Err(Reject::TooLarge(len));
-        }
-        let data = std::fs::read(path).map_err(Reject::Io)?;
-        let payload = decode(&data, key)?;
+        let data = read_capped(path)?;
+        // The payload is the end of the file. wasmer keeps its input for the
+        // module's lifetime, so it gets that end as a view of the buffer just
+        // read (`Bytes::slice` shares it) rather than a second copy: a borrowed
+        // `&[u8]` would be copied whole.
+        let payload_len = decode(&data, key)?.len();
+        let data = Bytes::from(data);
+        let payload = data.slice(data.len() - payload_len..);
         let engine = &self.engine;
         // The closure only reads `engine` and `payload`; if wasmer panics, the
         // result is discarded and the engine is used again only to compile,
@@ -350,7 +350,8 @@ impl ModuleCache {
             // (wasm hash + wasmer version + target + CPU features +
             // compiler), its payload has the recorded length and its BLAKE3 hash
             // equals the one recorded when `store` wrote the bytes returned
-            // by `Module::serialize` for the same key.
+            // by `Module::serialize` for the same key. `payload` is the very
+            // suffix of the buffer `decode` checked (shared, not re-read).
             unsafe { Module::deserialize(engine, payload) }
         }));
         match outcome {
@@ -421,6 +422,31 @@ impl fmt::Display for Reject {
             Self::Panicked => f.write_str("wasmer panicked while loading the payload"),
         }
     }
+}
+
+/// The whole cache file at `path`, read through one open file (so the size
+/// checked is the size of the file read), refusing files over
+/// [`MAX_FILE_LEN`] before allocating for them.
+fn read_capped(path: &Path) -> Result<Vec<u8>, Reject> {
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Err(Reject::Missing),
+        Err(err) => return Err(Reject::Io(err)),
+    };
+    let len = file.metadata().map_err(Reject::Io)?.len();
+    if len > MAX_FILE_LEN {
+        return Err(Reject::TooLarge(len));
+    }
+    // `len` fits: it is at most MAX_FILE_LEN (1 GiB). A file growing while
+    // it is read is cut one byte past the cap and refused below.
+    let mut data = Vec::with_capacity(len as usize);
+    file.take(MAX_FILE_LEN + 1)
+        .read_to_end(&mut data)
+        .map_err(Reject::Io)?;
+    if data.len() as u64 > MAX_FILE_LEN {
+        return Err(Reject::TooLarge(data.len() as u64));
+    }
+    Ok(data)
 }
 
 /// Offset of the payload for a key of `key_len` bytes.
@@ -679,6 +705,16 @@ mod tests {
         assert_recovers(|path, _| edit(path, |d| d.truncate(d.len() - 1)));
         // Extra bytes are wrong too.
         assert_recovers(|path, _| edit(path, |d| d.push(0)));
+    }
+
+    #[test]
+    fn oversized_files_are_rejected_before_reading() {
+        // Sparse: one byte over the cap costs no disk space, and reading it
+        // whole would mean allocating a gigabyte.
+        assert_recovers(|path, _| {
+            let file = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+            file.set_len(MAX_FILE_LEN + 1).unwrap();
+        });
     }
 
     #[test]

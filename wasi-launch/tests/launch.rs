@@ -498,6 +498,23 @@ fn hello_env(launcher: &Launcher) -> Result<wasi_launch::Environment, LaunchErro
 }
 
 #[test]
+fn default_task_limit_is_the_same_whichever_way_the_engine_is_made() {
+    use wasi_launch::{Compiler, ControlPlane};
+    let expected = ControlPlane::default_max();
+    for compiler in [Compiler::Cranelift, Compiler::Singlepass] {
+        let launcher = Launcher::builder().compiler(compiler).build();
+        assert_eq!(launcher.control_plane().max(), expected, "{compiler}");
+    }
+    let supplied = Launcher::builder()
+        .engine(Compiler::Singlepass.engine())
+        .build();
+    assert_eq!(supplied.control_plane().max(), expected);
+    let three = NonZeroUsize::new(3).unwrap();
+    let explicit = Launcher::builder().max_tasks(three).build();
+    assert_eq!(explicit.control_plane().max(), three);
+}
+
+#[test]
 fn task_limit_is_reached_and_released() {
     let launcher = Launcher::builder().max_tasks(NonZeroUsize::MIN).build();
     let module = launcher.load_module(&example("hello.wat")).unwrap();

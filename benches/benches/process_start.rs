@@ -1,0 +1,79 @@
+//! Whole-process start of `wasi-run` with a warm on-disk module cache, beside
+//! a native Rust hello world started the same way in the same run.
+//!
+//! This is the start a command-line user sees: exec, dynamic loading, engine
+//! set-up, the cache lookup and deserialize, instantiation, the guest's run
+//! and exit. It measures the release binary (fat LTO, as shipped), which the
+//! bench profile does not build, so build it first:
+//!
+//! ```text
+//! cargo build --release --bin wasi-run
+//! cargo bench --bench process_start
+//! ```
+//!
+//! `WASI_RUN=/path/to/wasi-run` measures another build instead.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+
+/// The `wasi-run` binary to measure: `$WASI_RUN`, else the workspace's
+/// release build.
+fn wasi_run() -> PathBuf {
+    if let Some(path) = std::env::var_os("WASI_RUN") {
+        return path.into();
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let path = target.join("release/wasi-run");
+    assert!(
+        path.is_file(),
+        "{} is missing: run `cargo build --release --bin wasi-run` first (or set WASI_RUN)",
+        path.display()
+    );
+    path
+}
+
+/// Runs `command` to completion with stdout discarded; it must succeed.
+fn run(command: &mut Command) {
+    let status = command
+        .stdout(Stdio::null())
+        .status()
+        .expect("the benchmarked program starts");
+    assert!(status.success(), "{command:?} failed: {status}");
+}
+
+fn process_start(c: &mut Criterion) {
+    let wasi_run = wasi_run();
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let cache = tempfile::tempdir().expect("temp cache dir");
+    let guest = |module: &str| {
+        let mut command = Command::new(&wasi_run);
+        command
+            .arg("--cache-dir")
+            .arg(cache.path())
+            .arg(examples.join(module));
+        command
+    };
+    // Fill the cache, so every measured run is a disk hit.
+    for module in ["hello.wasm", "hello.wat"] {
+        run(&mut guest(module));
+    }
+
+    let mut group = c.benchmark_group("process_start");
+    group.bench_function("native_hello (baseline)", |b| {
+        b.iter(|| run(&mut Command::new(env!("CARGO_BIN_EXE_native-hello"))))
+    });
+    group.bench_function("wasi_run/hello.wasm (C, warm cache)", |b| {
+        b.iter(|| run(&mut guest("hello.wasm")))
+    });
+    group.bench_function("wasi_run/hello.wat (warm cache)", |b| {
+        b.iter(|| run(&mut guest("hello.wat")))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, process_start);
+criterion_main!(benches);
