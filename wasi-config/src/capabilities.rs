@@ -4,7 +4,8 @@ use std::num::NonZeroUsize;
 
 /// Resource limits of an environment.
 ///
-/// Defaults: no explicit task maximum (the launcher's default applies) and
+/// Defaults: no task maximum of the environment's own (only the launcher's
+/// limit, shared by all its environments, applies) and
 /// at most [`Capabilities::DEFAULT_MAX_OPEN_FDS`] open fds.
 ///
 /// ```
@@ -25,7 +26,8 @@ impl Capabilities {
     /// The default limit on open fds (stdio and preopens included).
     pub const DEFAULT_MAX_OPEN_FDS: NonZeroUsize = NonZeroUsize::new(1024).unwrap();
 
-    /// Sets the maximum number of concurrently running tasks (threads).
+    /// Sets the maximum number of the environment's tasks (threads) running
+    /// at once. Each of them also counts against the launcher's limit.
     pub fn max_tasks(mut self, max: NonZeroUsize) -> Self {
         self.max_tasks = Some(max);
         self

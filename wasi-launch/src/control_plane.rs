@@ -8,6 +8,11 @@
 //! limit is a [`TaskLimitError`] naming the configured maximum; a host
 //! function reports it to the guest as EAGAIN.
 //!
+//! A [`scope`](ControlPlane::scope) is a plane inside another, for one
+//! environment whose capabilities set its own task maximum: a task admitted
+//! through it holds a slot of the scope and one of every plane above it, each
+//! taken by the same `try_acquire`, and ids come from the outermost plane.
+//!
 //! This module does not queue or wait: a task that is refused is refused.
 
 use std::fmt;
@@ -79,6 +84,8 @@ struct Shared {
     peak: AtomicUsize,
     next_pid: AtomicU64,
     next_tid: AtomicU64,
+    /// The plane this one is a scope of; its limit applies too.
+    parent: Option<ControlPlane>,
 }
 
 /// The task limit and id counters, shared (cheaply cloned) between every
@@ -91,6 +98,10 @@ pub struct ControlPlane {
 impl ControlPlane {
     /// A control plane admitting at most `max` tasks at once.
     pub fn new(max: NonZeroUsize) -> Self {
+        Self::with_parent(max, None)
+    }
+
+    fn with_parent(max: NonZeroUsize, parent: Option<ControlPlane>) -> Self {
         Self {
             shared: Arc::new(Shared {
                 max,
@@ -98,8 +109,16 @@ impl ControlPlane {
                 peak: AtomicUsize::new(0),
                 next_pid: AtomicU64::new(1),
                 next_tid: AtomicU64::new(1),
+                parent,
             }),
         }
+    }
+
+    /// A plane inside this one admitting at most `max` tasks at once, each
+    /// of which also takes a slot of this plane (and of the planes above
+    /// it). Used for an environment whose capabilities set a task maximum.
+    pub fn scope(&self, max: NonZeroUsize) -> ControlPlane {
+        Self::with_parent(max, Some(self.clone()))
     }
 
     /// The default limit: the number of CPUs
@@ -123,7 +142,9 @@ impl ControlPlane {
     /// Admits one more task if fewer than [`max`](Self::max) are running.
     ///
     /// This is the only place the limit is checked. The permit carries a new
-    /// process id and thread id.
+    /// process id and thread id. In a [`scope`](Self::scope), the task must
+    /// also be admitted by every plane above it; the error names the maximum
+    /// of the plane that refused.
     pub fn try_acquire(&self) -> Result<TaskPermit, TaskLimitError> {
         let max = self.shared.max;
         let admitted =
@@ -133,11 +154,25 @@ impl ControlPlane {
                     (running < max.get()).then_some(running + 1)
                 });
         let before = admitted.map_err(|_| TaskLimitError { max })?;
+        // Owns the slot from here on: a refusal above releases it.
+        let slot = Slot(Arc::clone(&self.shared));
+        let outer = match &self.shared.parent {
+            Some(parent) => Some(Box::new(parent.try_acquire()?)),
+            None => None,
+        };
         self.shared.peak.fetch_max(before + 1, Ordering::AcqRel);
+        let (pid, tid) = match &outer {
+            Some(outer) => (outer.pid, outer.tid),
+            None => (
+                Pid(self.shared.next_pid.fetch_add(1, Ordering::Relaxed)),
+                Tid(self.shared.next_tid.fetch_add(1, Ordering::Relaxed)),
+            ),
+        };
         Ok(TaskPermit {
-            shared: Arc::clone(&self.shared),
-            pid: Pid(self.shared.next_pid.fetch_add(1, Ordering::Relaxed)),
-            tid: Tid(self.shared.next_tid.fetch_add(1, Ordering::Relaxed)),
+            _slot: slot,
+            _outer: outer,
+            pid,
+            tid,
         })
     }
 
@@ -163,10 +198,16 @@ impl Default for ControlPlane {
 #[derive(Debug)]
 #[must_use = "the task's slot is released as soon as the permit is dropped"]
 pub struct TaskPermit {
-    shared: Arc<Shared>,
+    _slot: Slot,
+    /// The slot of the plane above, for a task admitted through a scope.
+    _outer: Option<Box<TaskPermit>>,
     pid: Pid,
     tid: Tid,
 }
+
+/// One counted slot of one plane, given back when dropped.
+#[derive(Debug)]
+struct Slot(Arc<Shared>);
 
 impl TaskPermit {
     /// The task's process id.
@@ -180,11 +221,11 @@ impl TaskPermit {
     }
 }
 
-impl Drop for TaskPermit {
+impl Drop for Slot {
     fn drop(&mut self) {
-        // Each permit was counted once by `try_acquire`, so this never goes
+        // Each slot was counted once by `try_acquire`, so this never goes
         // below zero.
-        self.shared.running.fetch_sub(1, Ordering::AcqRel);
+        self.0.running.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -248,6 +289,40 @@ mod tests {
         let _p = plane.try_acquire().unwrap();
         assert!(other.try_acquire().is_err());
         assert_eq!(other.running(), 1);
+    }
+
+    #[test]
+    fn scope_admits_its_own_max_and_counts_against_the_plane_above() {
+        let launcher = ControlPlane::new(nz(3));
+        let env = launcher.scope(nz(2));
+        let a = env.try_acquire().unwrap();
+        let b = env.try_acquire().unwrap();
+        assert_eq!(
+            env.try_acquire().unwrap_err().max,
+            nz(2),
+            "the scope refuses"
+        );
+        assert_eq!((env.running(), launcher.running()), (2, 2));
+        // Ids come from the launcher's plane, shared with its other tasks.
+        let direct = launcher.try_acquire().unwrap();
+        let pids = [a.pid().get(), b.pid().get(), direct.pid().get()];
+        assert_eq!(pids, [1, 2, 3]);
+        // The launcher is full now: another scope's task is refused with
+        // the launcher's maximum, and the refused slot is given back.
+        let other = launcher.scope(nz(5));
+        assert_eq!(other.try_acquire().unwrap_err().max, nz(3));
+        assert_eq!(other.running(), 0);
+        drop(a);
+        assert_eq!((env.running(), launcher.running()), (1, 2));
+        let c = other.try_acquire().unwrap();
+        assert_eq!((other.running(), launcher.running()), (1, 3));
+        assert_eq!(env.try_acquire().unwrap_err().max, nz(3));
+        drop((b, c, direct));
+        assert_eq!(
+            (env.running(), other.running(), launcher.running()),
+            (0, 0, 0)
+        );
+        assert_eq!((env.peak(), launcher.peak()), (2, 3));
     }
 
     #[test]

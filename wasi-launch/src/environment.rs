@@ -49,15 +49,20 @@ impl Environment {
 
     /// Instantiates `module` in `store` with the preview1 imports.
     ///
-    /// Takes a task permit from the launcher's control plane; it is released
-    /// when the instance [`finish`](WasiInstance::finish)es or the store is
-    /// dropped.
+    /// Takes a task permit from the launcher's control plane (within a
+    /// [`scope`](crate::ControlPlane::scope) of the configuration's own
+    /// task maximum, when its capabilities set one); it is released when the
+    /// instance [`finish`](WasiInstance::finish)es or the store is dropped.
     pub fn instantiate(
         self,
         module: &Module,
         store: &mut Store,
     ) -> Result<WasiInstance, LaunchError> {
-        let permit = self.launcher.control_plane().try_acquire()?;
+        let plane = self.launcher.control_plane();
+        let permit = match self.config.capabilities().task_limit() {
+            Some(max) => plane.scope(max).try_acquire()?,
+            None => plane.try_acquire()?,
+        };
         let env = FunctionEnv::new(
             store,
             WasiEnv {

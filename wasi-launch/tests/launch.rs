@@ -515,6 +515,55 @@ fn default_task_limit_is_the_same_whichever_way_the_engine_is_made() {
 }
 
 #[test]
+fn capability_task_limit_scopes_the_environment_within_the_launcher() {
+    use wasi_config::Capabilities;
+    let launcher = Launcher::builder()
+        .max_tasks(NonZeroUsize::new(2).unwrap())
+        .build();
+    let module = launcher.load_module(&example("hello.wat")).unwrap();
+    let engine = launcher.engine().clone();
+    let plane = launcher.control_plane();
+    let limited = || {
+        let mut b = ConfigBuilder::new("hello");
+        b.capabilities(Capabilities::default().max_tasks(NonZeroUsize::MIN));
+        let config = b.validate().expect("valid configuration");
+        launcher
+            .environment_with(config, |w| w.stdout(StdioSlot::capture().0))
+            .unwrap()
+    };
+
+    // An environment limited to one task runs its one task, counted by
+    // the launcher while it runs and released after.
+    let mut store = Store::new(engine.clone());
+    let instance = limited().instantiate(&module, &mut store).unwrap();
+    assert_eq!(plane.running(), 1);
+    assert_eq!(instance.start(&mut store).unwrap(), ExitStatus::Exited(0));
+    assert_eq!(plane.running(), 0);
+
+    // With the launcher full, it is refused with the launcher's maximum.
+    let mut stores = [Store::new(engine.clone()), Store::new(engine.clone())];
+    let held: Vec<_> = stores
+        .iter_mut()
+        .map(|store| {
+            hello_env(&launcher)
+                .unwrap()
+                .instantiate(&module, store)
+                .unwrap()
+        })
+        .collect();
+    match limited().run(&module) {
+        Err(LaunchError::TaskLimit(e)) => assert_eq!(e.max.get(), 2),
+        other => panic!("expected TaskLimit, got {other:?}"),
+    }
+    assert_eq!(plane.running(), 2, "the refusal holds no slot");
+    for (instance, store) in held.iter().zip(&mut stores) {
+        instance.finish(store).unwrap();
+    }
+    assert_eq!(limited().run(&module).unwrap(), ExitStatus::Exited(0));
+    assert_eq!(plane.running(), 0);
+}
+
+#[test]
 fn task_limit_is_reached_and_released() {
     let launcher = Launcher::builder().max_tasks(NonZeroUsize::MIN).build();
     let module = launcher.load_module(&example("hello.wat")).unwrap();
