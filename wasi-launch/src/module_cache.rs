@@ -26,12 +26,44 @@
 //! Everything in the header is checked, and the payload's hash compared,
 //! before the payload reaches `Module::deserialize`. That call is `unsafe`
 //! because wasmer trusts its input: it maps the payload as executable code,
-//! checks no integrity, and some corruptions panic inside it. The hash rules
-//! out torn writes and bit rot; it is not a defence against someone who can
-//! write the cache directory, who could as well replace the launcher. The
-//! deserialize is still wrapped in `catch_unwind` as a last line. A file that
-//! fails any check is logged, ignored and rewritten (temp file + rename).
-//! Failing to write is logged and never fails the caller.
+//! checks no integrity, and some corruptions panic inside it. The deserialize
+//! is still wrapped in `catch_unwind` as a last line. A file that fails any
+//! check is logged, ignored and rewritten. Failing to write is logged and
+//! never fails the caller.
+//!
+//! # What the cache trusts, and what it checks
+//!
+//! Whoever can write a cache file can run native code as the user, so the
+//! cache trusts exactly what the user's own files are trusted for, the way
+//! ssh treats its key files: a directory and entries **owned by the user**
+//! (the effective uid) and **not writable by group or others**.
+//!
+//! - The directory is created, with its missing parents, mode 0700 (less any
+//!   umask bits). An existing directory owned by someone else or writable by
+//!   group or others is neither read nor written: a `debug` message, then
+//!   the module is compiled as if there were no cache. The cache never
+//!   changes an existing directory's mode; `chmod 700` it to use it again.
+//!   It is opened and checked (`open` + `fstat`) once per request that goes
+//!   to disk, and entries are opened relative to that handle. Its parent
+//!   directories are not checked.
+//! - An entry is opened with `O_NOFOLLOW | O_NONBLOCK` (a symlink fails the
+//!   open; a FIFO cannot block it) and `fstat`-ed before any byte is read:
+//!   it must be a regular file, owned by the user and not writable by group
+//!   or others. One that is not is not read (a `debug` message) and is
+//!   replaced by a fresh file, since the directory is the user's.
+//! - Entries are written to a temporary file with an unpredictable name,
+//!   created `O_CREAT | O_EXCL` (a planted symlink is never followed) with
+//!   mode 0600, then renamed into place.
+//!
+//! Directories and entries not used for these reasons are counted in
+//! [`CacheStats::untrusted`], not in [`CacheStats::disk_rejects`].
+//!
+//! The header checks and the hash defend **integrity**, against torn
+//! writes, bit rot, and files of another format, engine or module. They are
+//! not **authenticity**: anyone who can write an entry can compute a valid
+//! header and hash for any payload. That is why write access is what the
+//! trust checks above are about; someone who already runs as the user could
+//! as well replace the launcher.
 //!
 //! This is the crate's one module with `unsafe` code (the deserialize call).
 //! The cache never evicts: it lives as long as the launcher that owns it.
@@ -40,13 +72,17 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::fs::File;
-use std::io::{self, Read};
+use std::fs::{DirBuilder, File, Permissions};
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use rustix::fs::{FileType, Mode, OFlags, Stat};
+use rustix::io::Errno;
 use wasmer::{CompileError, Engine, Module};
 use webc::bytes::Bytes;
 
@@ -143,6 +179,11 @@ pub struct CacheStats {
     pub disk_writes: u64,
     /// Cache files that could not be written.
     pub disk_write_errors: u64,
+    /// Requests that found the disk directory or the module's cache file not
+    /// the user's own (owned by another user, writable by group or others, a
+    /// symlink, or not a regular file) and so did not use it; see the
+    /// [module docs](self). Not counted in `disk_rejects`.
+    pub untrusted: u64,
 }
 
 #[derive(Debug, Default)]
@@ -153,6 +194,7 @@ struct Counters {
     disk_rejects: AtomicU64,
     disk_writes: AtomicU64,
     disk_write_errors: AtomicU64,
+    untrusted: AtomicU64,
 }
 
 fn bump(counter: &AtomicU64) {
@@ -206,8 +248,9 @@ impl ModuleCache {
         }
     }
 
-    /// A cache in memory backed by the directory `dir`, created when the
-    /// first module is written.
+    /// A cache in memory backed by the directory `dir`, created (mode 0700,
+    /// with missing parents) when the first module is written. The directory
+    /// is used only while it is the user's own; see the [module docs](self).
     pub fn with_disk_dir(engine: Engine, dir: impl Into<PathBuf>) -> Self {
         Self {
             disk_dir: Some(dir.into()),
@@ -258,6 +301,7 @@ impl ModuleCache {
             disk_rejects: get(&c.disk_rejects),
             disk_writes: get(&c.disk_writes),
             disk_write_errors: get(&c.disk_write_errors),
+            untrusted: get(&c.untrusted),
         }
     }
 
@@ -284,37 +328,85 @@ impl ModuleCache {
             tracing::trace!(%key, "module cache: memory hit");
             return Ok(module.clone());
         }
-        let path = self.file_path(&key);
-        if let Some(path) = &path {
-            match self.load(path, &key) {
-                Ok(module) => {
-                    bump(&self.counters.disk_hits);
-                    tracing::debug!(path = %path.display(), "module cache: disk hit");
+        let mut store_into = None;
+        if let Some(dir) = &self.disk_dir {
+            match self.look_up(dir, &key) {
+                Lookup::Hit(module) => {
                     *entry = Some(module.clone());
                     return Ok(module);
                 }
-                Err(Reject::Missing) => {
-                    tracing::debug!(path = %path.display(), "module cache: not on disk");
-                }
-                Err(reason) => {
-                    bump(&self.counters.disk_rejects);
-                    tracing::warn!(
-                        path = %path.display(),
-                        %reason,
-                        "module cache: ignoring cache file; it will be rewritten"
-                    );
-                }
+                Lookup::Store { checked } => store_into = Some((dir, checked)),
+                Lookup::Skip => {}
             }
         }
         bump(&self.counters.compiles);
         let module = Module::from_binary(&self.engine, &wasm)
             .map_err(|err| ModuleError::Compile(Box::new(err)))?;
         tracing::debug!(%key, "module cache: compiled");
-        if let Some(path) = &path {
-            self.store(path, &key, &module);
+        if let Some((dir, checked)) = store_into {
+            self.store(dir, checked, &key, &module);
         }
         *entry = Some(module.clone());
         Ok(module)
+    }
+
+    /// Looks for `key`'s cache file in the disk directory `dir`, after
+    /// checking that the directory is the user's own.
+    fn look_up(&self, dir: &Path, key: &CacheKey) -> Lookup {
+        let dir_fd = match open_dir(dir) {
+            Ok(fd) => fd,
+            Err(DirError::Unavailable(err)) => {
+                tracing::debug!(
+                    dir = %dir.display(),
+                    error = %err,
+                    "module cache: no disk directory (yet)"
+                );
+                return Lookup::Store { checked: false };
+            }
+            Err(DirError::Untrusted(reason)) => {
+                self.distrust_dir(dir, reason);
+                return Lookup::Skip;
+            }
+        };
+        let path = dir.join(key.file_name());
+        match self.load(dir_fd.as_fd(), key) {
+            Ok(module) => {
+                bump(&self.counters.disk_hits);
+                tracing::debug!(path = %path.display(), "module cache: disk hit");
+                return Lookup::Hit(module);
+            }
+            Err(Reject::Missing) => {
+                tracing::debug!(path = %path.display(), "module cache: not on disk");
+            }
+            Err(Reject::Untrusted(reason)) => {
+                bump(&self.counters.untrusted);
+                tracing::debug!(
+                    path = %path.display(),
+                    %reason,
+                    "module cache: not using a cache file that is not the user's own; \
+                     it will be replaced"
+                );
+            }
+            Err(reason) => {
+                bump(&self.counters.disk_rejects);
+                tracing::warn!(
+                    path = %path.display(),
+                    %reason,
+                    "module cache: ignoring cache file; it will be rewritten"
+                );
+            }
+        }
+        Lookup::Store { checked: true }
+    }
+
+    /// Counts and logs a disk directory that is neither read nor written.
+    fn distrust_dir(&self, dir: &Path, reason: Distrust) {
+        bump(&self.counters.untrusted);
+        tracing::debug!(
+            dir = %dir.display(),
+            %reason,
+            "module cache: not using a disk directory that is not the user's own"
+        );
     }
 
     /// The module already compiled from the `.wat` text whose BLAKE3 hash is
@@ -328,9 +420,9 @@ impl ModuleCache {
         Some(module)
     }
 
-    /// Loads and checks the cache file at `path`.
-    fn load(&self, path: &Path, key: &CacheKey) -> Result<Module, Reject> {
-        let data = read_capped(path)?;
+    /// Loads and checks `key`'s cache file in the (checked) directory `dir`.
+    fn load(&self, dir: BorrowedFd<'_>, key: &CacheKey) -> Result<Module, Reject> {
+        let data = read_entry(dir, &key.file_name())?;
         // The payload is the end of the file. wasmer keeps its input for the
         // module's lifetime, so it gets that end as a view of the buffer just
         // read (`Bytes::slice` shares it) rather than a second copy: a borrowed
@@ -345,7 +437,11 @@ impl ModuleCache {
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
             // SAFETY: `Module::deserialize` maps `payload` as executable code
             // and trusts it to be an artifact produced by `Module::serialize`
-            // for this engine. `decode` established that: the file has our
+            // for this engine. `read_entry` established that only the user
+            // could have written the file: a regular file (not followed
+            // through a symlink) owned by the effective uid and not writable
+            // by group or others, in a directory with the same owner and mode
+            // (`open_dir`). `decode` established that the file has our
             // magic and format version, was written for exactly this key
             // (wasm hash + wasmer version + target + CPU features +
             // compiler), its payload has the recorded length and its BLAKE3 hash
@@ -361,9 +457,26 @@ impl ModuleCache {
         }
     }
 
-    /// Writes `module` to `path` (temp file + rename); failures are logged.
-    fn store(&self, path: &Path, key: &CacheKey, module: &Module) {
-        match write_file(path, key, module) {
+    /// Writes `module` into the disk directory `dir` (temp file + rename);
+    /// failures are logged. Unless `checked` (the directory was already
+    /// opened and found to be the user's own), the directory is first
+    /// created private and checked, and not written if it fails the check.
+    fn store(&self, dir: &Path, checked: bool, key: &CacheKey, module: &Module) {
+        let path = dir.join(key.file_name());
+        let ready = if checked {
+            Ok(())
+        } else {
+            create_private_dir(dir)
+        };
+        let written = match ready {
+            Ok(()) => write_file(dir, key, module),
+            Err(DirError::Untrusted(reason)) => {
+                self.distrust_dir(dir, reason);
+                return;
+            }
+            Err(DirError::Unavailable(err)) => Err(err),
+        };
+        match written {
             Ok(()) => {
                 bump(&self.counters.disk_writes);
                 tracing::debug!(path = %path.display(), "module cache: written");
@@ -380,11 +493,109 @@ impl ModuleCache {
     }
 }
 
+/// What a request found in the disk directory.
+enum Lookup {
+    /// The module, loaded from its cache file.
+    Hit(Module),
+    /// Not loaded; write the compiled module into the directory. `checked`:
+    /// the directory exists and is the user's own; else create it private
+    /// and check it first.
+    Store { checked: bool },
+    /// Not loaded, and the directory must not be written either.
+    Skip,
+}
+
+/// Why the disk directory cannot be used.
+#[derive(Debug)]
+enum DirError {
+    /// It cannot be opened, usually because it does not exist yet.
+    Unavailable(io::Error),
+    /// It is not the user's own.
+    Untrusted(Distrust),
+}
+
+/// Why a directory or cache file is not the user's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Distrust {
+    /// A symbolic link (entries are not followed through them).
+    Symlink,
+    /// Not a regular file: a FIFO, device, directory or socket.
+    NotRegular(FileType),
+    /// Owned by another user.
+    Owner { owner: u32, euid: u32 },
+    /// Writable by group or others (the permission bits).
+    Writable { mode: Mode },
+}
+
+impl fmt::Display for Distrust {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Symlink => f.write_str("it is a symbolic link"),
+            Self::NotRegular(kind) => write!(f, "it is not a regular file ({kind:?})"),
+            Self::Owner { owner, euid } => write!(
+                f,
+                "it is owned by uid {owner}, not by the current user (uid {euid})"
+            ),
+            Self::Writable { mode } => {
+                write!(
+                    f,
+                    "it is writable by group or others (mode {:o})",
+                    mode.bits()
+                )
+            }
+        }
+    }
+}
+
+/// Checks that `stat` describes something owned by the effective user and
+/// not writable by group or others.
+fn check_owned(stat: &Stat) -> Result<(), Distrust> {
+    let euid = rustix::process::geteuid().as_raw();
+    if stat.st_uid != euid {
+        return Err(Distrust::Owner {
+            owner: stat.st_uid,
+            euid,
+        });
+    }
+    let mode = Mode::from_raw_mode(stat.st_mode);
+    if mode.intersects(Mode::WGRP | Mode::WOTH) {
+        return Err(Distrust::Writable { mode });
+    }
+    Ok(())
+}
+
+/// Opens the disk directory `dir` and checks that it is the user's own.
+fn open_dir(dir: &Path) -> Result<OwnedFd, DirError> {
+    let unavailable = |err: Errno| DirError::Unavailable(err.into());
+    let fd = rustix::fs::open(
+        dir,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(unavailable)?;
+    let stat = rustix::fs::fstat(&fd).map_err(unavailable)?;
+    check_owned(&stat).map_err(DirError::Untrusted)?;
+    Ok(fd)
+}
+
+/// Creates the disk directory `dir` and its missing parents, mode 0700, and
+/// checks it (an existing directory is checked, never changed).
+fn create_private_dir(dir: &Path) -> Result<(), DirError> {
+    DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(DirError::Unavailable)?;
+    open_dir(dir).map(drop)
+}
+
 /// Why a cache file was not used.
 #[derive(Debug)]
 enum Reject {
     /// There is no file (not a rejection: the first run).
     Missing,
+    /// The file is not the user's own; it was not read.
+    Untrusted(Distrust),
     Io(io::Error),
     TooLarge(u64),
     Truncated,
@@ -405,6 +616,7 @@ impl fmt::Display for Reject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Missing => f.write_str("no such file"),
+            Self::Untrusted(reason) => write!(f, "not the user's own: {reason}"),
             Self::Io(err) => write!(f, "cannot read it: {err}"),
             Self::TooLarge(len) => write!(f, "{len} bytes is more than {MAX_FILE_LEN}"),
             Self::Truncated => f.write_str("truncated header"),
@@ -424,19 +636,35 @@ impl fmt::Display for Reject {
     }
 }
 
-/// The whole cache file at `path`, read through one open file (so the size
-/// checked is the size of the file read), refusing files over
-/// [`MAX_FILE_LEN`] before allocating for them.
-fn read_capped(path: &Path) -> Result<Vec<u8>, Reject> {
-    let file = match File::open(path) {
-        Ok(file) => file,
-        Err(err) if err.kind() == io::ErrorKind::NotFound => return Err(Reject::Missing),
-        Err(err) => return Err(Reject::Io(err)),
+/// The whole cache file `name` in the directory `dir`, read through one open
+/// file (so the file checked is the file read).
+///
+/// The file is opened without following a symlink and without blocking (a
+/// FIFO), then must be a regular file owned by the user and not writable by
+/// group or others, and at most [`MAX_FILE_LEN`] long, all before a byte is
+/// read or allocated for.
+fn read_entry(dir: BorrowedFd<'_>, name: &str) -> Result<Vec<u8>, Reject> {
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let fd = match rustix::fs::openat(dir, name, flags, Mode::empty()) {
+        Ok(fd) => fd,
+        Err(Errno::NOENT) => return Err(Reject::Missing),
+        // What O_NOFOLLOW makes of a symlink.
+        Err(Errno::LOOP) => return Err(Reject::Untrusted(Distrust::Symlink)),
+        Err(err) => return Err(Reject::Io(err.into())),
     };
-    let len = file.metadata().map_err(Reject::Io)?.len();
+    let stat = rustix::fs::fstat(&fd).map_err(|err| Reject::Io(err.into()))?;
+    let kind = FileType::from_raw_mode(stat.st_mode);
+    if kind != FileType::RegularFile {
+        return Err(Reject::Untrusted(Distrust::NotRegular(kind)));
+    }
+    check_owned(&stat).map_err(Reject::Untrusted)?;
+    // A regular file's size is never negative.
+    let len = u64::try_from(stat.st_size).unwrap_or(u64::MAX);
     if len > MAX_FILE_LEN {
         return Err(Reject::TooLarge(len));
     }
+    // O_NONBLOCK has no effect on reading a regular file.
+    let file = File::from(fd);
     // `len` fits: it is at most MAX_FILE_LEN (1 GiB). A file growing while
     // it is read is cut one byte past the cap and refused below.
     let mut data = Vec::with_capacity(len as usize);
@@ -517,29 +745,26 @@ fn decode<'d>(data: &'d [u8], key: &CacheKey) -> Result<&'d [u8], Reject> {
     Ok(payload)
 }
 
-/// Serializes `module` and writes it to `path` atomically: a temp file in the
-/// same directory, then a rename over `path`.
-fn write_file(path: &Path, key: &CacheKey, module: &Module) -> io::Result<()> {
-    static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+/// Serializes `module` and writes it as `key`'s cache file in `dir`
+/// atomically: a temp file in `dir`, then a rename over the cache file.
+///
+/// The temp file has an unpredictable name (`.<file name>.<random>.tmp`) and
+/// is created `O_CREAT | O_EXCL` with mode 0600, so a symlink planted at any
+/// name is never followed; on any error it is removed.
+fn write_file(dir: &Path, key: &CacheKey, module: &Module) -> io::Result<()> {
     let payload = module.serialize().map_err(io::Error::other)?;
     let data = encode(key, &payload);
-    let dir = path
-        .parent()
-        .ok_or_else(|| io::Error::other("cache file path has no parent directory"))?;
-    std::fs::create_dir_all(dir)?;
-    let temp = dir.join(format!(
-        ".{}.{}.{}.tmp",
-        key.file_name(),
-        std::process::id(),
-        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let written = std::fs::write(&temp, &data).and_then(|()| std::fs::rename(&temp, path));
-    if written.is_err() {
-        // Best effort: the temp file may not exist, and the write error is
-        // the one worth reporting.
-        let _ = std::fs::remove_file(&temp);
-    }
-    written
+    let name = key.file_name();
+    let prefix = format!(".{name}.");
+    let mut temp = tempfile::Builder::new()
+        .prefix(&prefix)
+        .suffix(".tmp")
+        .permissions(Permissions::from_mode(0o600))
+        .tempfile_in(dir)?;
+    temp.write_all(&data)?;
+    // Dropping the temp file (also inside a `PersistError`) removes it.
+    temp.persist(dir.join(name)).map_err(|err| err.error)?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -838,6 +1063,305 @@ mod tests {
             );
             assert!(module.exports().any(|e| e.name() == "_start"));
         }
+    }
+
+    /// A uid other than the user's, for the ownership tests (run as root).
+    const NOBODY: u32 = 65534;
+
+    fn is_root() -> bool {
+        rustix::process::geteuid().is_root()
+    }
+
+    fn mode_of(path: &Path) -> u32 {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::symlink_metadata(path).unwrap().mode() & 0o7777
+    }
+
+    fn set_mode(path: &Path, mode: u32) {
+        std::fs::set_permissions(path, Permissions::from_mode(mode)).unwrap();
+    }
+
+    /// `cache.get_or_compile(HELLO)` on another thread, failing after 10 s
+    /// instead of hanging the test run.
+    fn get_hello_within_timeout(cache: ModuleCache) -> (ModuleCache, Module) {
+        let (send, receive) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let module = cache.get_or_compile(HELLO.as_bytes());
+            // The receiver is gone only after a timeout has failed the test.
+            let _ = send.send((cache, module));
+        });
+        let (cache, module) = receive
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("loading the cache file hangs");
+        (cache, module.unwrap())
+    }
+
+    /// Writes a good cache file for HELLO into a private dir, lets `spoil`
+    /// change the entry (it gets the entry's path, the cache and the dir),
+    /// then checks that a fresh cache does not read it (untrusted, not a
+    /// content reject), compiles HELLO itself, and replaces the entry with a
+    /// private regular file that the next fresh cache loads.
+    fn assert_entry_not_used(spoil: impl FnOnce(&Path, &ModuleCache, &Path)) {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = || Compiler::Singlepass.engine();
+        let writer = ModuleCache::with_disk_dir(engine(), dir.path());
+        writer.get_or_compile(HELLO.as_bytes()).unwrap();
+        let path = cache_file(&writer, HELLO);
+        spoil(&path, &writer, dir.path());
+
+        let reader = ModuleCache::with_disk_dir(engine(), dir.path());
+        let (reader, module) = get_hello_within_timeout(reader);
+        assert!(module.exports().any(|e| e.name() == "_start"));
+        let s = reader.stats();
+        assert_eq!(
+            (s.compiles, s.disk_hits, s.disk_rejects, s.untrusted),
+            (1, 0, 0, 1),
+            "{s:?}"
+        );
+        assert_eq!((s.disk_writes, s.disk_write_errors), (1, 0), "replaced");
+
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        assert!(meta.file_type().is_file(), "{meta:?}");
+        assert_eq!(mode_of(&path) & 0o077, 0, "{meta:?}");
+        let after = ModuleCache::with_disk_dir(engine(), dir.path());
+        let module = after.get_or_compile(HELLO.as_bytes()).unwrap();
+        assert!(module.exports().any(|e| e.name() == "_start"));
+        assert_eq!(triple(&after), counts(0, 0, 1));
+    }
+
+    #[test]
+    fn entry_swapped_in_from_another_module_is_not_used_when_group_writable() {
+        // The attack: another module's valid payload under HELLO's key, with
+        // a matching header and hash (all computable by whoever writes it).
+        let forge = |path: &Path, cache: &ModuleCache| {
+            let wasm = wasmer::wat2wasm(HELLO.as_bytes()).unwrap();
+            let other = cache.get_or_compile(other_module(7).as_bytes()).unwrap();
+            let forged = encode(&cache.key(&wasm), &other.serialize().unwrap());
+            assert!(decode(&forged, &cache.key(&wasm)).is_ok());
+            std::fs::write(path, forged).unwrap();
+        };
+        assert_entry_not_used(|path, cache, _| {
+            forge(path, cache);
+            set_mode(path, 0o660);
+        });
+        if !is_root() {
+            eprintln!("not root: skipping the entry owned by another user");
+            return;
+        }
+        assert_entry_not_used(|path, cache, _| {
+            forge(path, cache);
+            set_mode(path, 0o600);
+            std::os::unix::fs::chown(path, Some(NOBODY), Some(NOBODY)).unwrap();
+        });
+    }
+
+    #[test]
+    fn entry_not_owned_or_group_writable_is_not_used() {
+        for mode in [0o620, 0o602, 0o666] {
+            assert_entry_not_used(|path, _, _| set_mode(path, mode));
+        }
+        if !is_root() {
+            eprintln!("not root: skipping the entry owned by another user");
+            return;
+        }
+        assert_entry_not_used(|path, _, _| {
+            std::os::unix::fs::chown(path, Some(NOBODY), None).unwrap();
+        });
+    }
+
+    #[test]
+    fn symlinked_entry_is_not_followed() {
+        // The link points at a good cache file for HELLO, private and owned
+        // by the user, elsewhere: still not followed.
+        let elsewhere = tempfile::tempdir().unwrap();
+        let target = elsewhere.path().join("good.wlmod");
+        assert_entry_not_used(|path, _, _| {
+            std::fs::rename(path, &target).unwrap();
+            std::os::unix::fs::symlink(&target, path).unwrap();
+        });
+        // Replacing the link left its target alone.
+        let cache = ModuleCache::new(Compiler::Singlepass.engine());
+        let wasm = wasmer::wat2wasm(HELLO.as_bytes()).unwrap();
+        let data = std::fs::read(&target).unwrap();
+        assert!(decode(&data, &cache.key(&wasm)).is_ok());
+    }
+
+    #[test]
+    fn fifo_entry_does_not_hang() {
+        // Opening a FIFO for reading blocks until a writer comes, unless it
+        // is opened non-blocking.
+        assert_entry_not_used(|path, _, _| {
+            std::fs::remove_file(path).unwrap();
+            rustix::fs::mknodat(
+                rustix::fs::CWD,
+                path,
+                FileType::Fifo,
+                Mode::from_raw_mode(0o600),
+                0,
+            )
+            .unwrap();
+        });
+    }
+
+    #[test]
+    fn symlink_to_dev_zero_is_rejected_without_reading() {
+        // Read, it would be refused only as too large, after 1 GiB; not
+        // followed, it is refused as untrusted (`assert_entry_not_used`
+        // requires no content reject).
+        assert_entry_not_used(|path, _, _| {
+            std::fs::remove_file(path).unwrap();
+            std::os::unix::fs::symlink("/dev/zero", path).unwrap();
+        });
+    }
+
+    #[test]
+    fn directory_at_entry_name_is_not_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = ModuleCache::with_disk_dir(Compiler::Singlepass.engine(), dir.path());
+        std::fs::create_dir(cache_file(&cache, HELLO)).unwrap();
+        cache.get_or_compile(HELLO.as_bytes()).unwrap();
+        let s = cache.stats();
+        assert_eq!(
+            (s.compiles, s.disk_rejects, s.untrusted),
+            (1, 0, 1),
+            "{s:?}"
+        );
+        // A rename cannot replace a directory: logged, not fatal.
+        assert_eq!((s.disk_writes, s.disk_write_errors), (0, 1), "{s:?}");
+    }
+
+    #[test]
+    fn cache_dir_is_created_private() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("a").join("b").join("modules");
+        let cache = ModuleCache::with_disk_dir(Compiler::Singlepass.engine(), &dir);
+        cache.get_or_compile(HELLO.as_bytes()).unwrap();
+        assert_eq!(cache.stats().disk_writes, 1);
+        for created in [&dir, &root.path().join("a"), &root.path().join("a/b")] {
+            assert_eq!(mode_of(created), 0o700, "{}", created.display());
+        }
+        assert_eq!(mode_of(&cache_file(&cache, HELLO)), 0o600);
+        // The directory it created passes its own check.
+        let next = ModuleCache::with_disk_dir(Compiler::Singlepass.engine(), &dir);
+        next.get_or_compile(HELLO.as_bytes()).unwrap();
+        assert_eq!(triple(&next), counts(0, 0, 1));
+        assert_eq!(next.stats().untrusted, 0);
+    }
+
+    #[test]
+    fn dir_and_entries_of_older_versions_are_still_used() {
+        // Before the trust checks, directories were created 0755 and files
+        // 0644 (umask 022): the user's own, writable by nobody else.
+        let dir = tempfile::tempdir().unwrap();
+        let writer = ModuleCache::with_disk_dir(Compiler::Singlepass.engine(), dir.path());
+        writer.get_or_compile(HELLO.as_bytes()).unwrap();
+        set_mode(dir.path(), 0o755);
+        set_mode(&cache_file(&writer, HELLO), 0o644);
+        let reader = ModuleCache::with_disk_dir(Compiler::Singlepass.engine(), dir.path());
+        reader.get_or_compile(HELLO.as_bytes()).unwrap();
+        assert_eq!(triple(&reader), counts(0, 0, 1));
+        assert_eq!(reader.stats().untrusted, 0);
+    }
+
+    /// The names in `dir` with the bytes of each regular file.
+    fn snapshot(dir: &Path) -> Vec<(String, Option<Vec<u8>>)> {
+        let mut names: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                let is_file = e.file_type().unwrap().is_file();
+                let name = e.file_name().into_string().unwrap();
+                (name, is_file.then(|| std::fs::read(e.path()).unwrap()))
+            })
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Checks that a fresh cache over `dir` (holding a good HELLO file)
+    /// neither reads nor writes it.
+    fn assert_dir_not_used(dir: &Path) {
+        let before = snapshot(dir);
+        let mode = mode_of(dir);
+        let cache = ModuleCache::with_disk_dir(Compiler::Singlepass.engine(), dir);
+        cache.get_or_compile(HELLO.as_bytes()).unwrap();
+        // A module with no file there yet is not written either.
+        cache.get_or_compile(other_module(3).as_bytes()).unwrap();
+        let s = cache.stats();
+        assert_eq!(
+            (s.compiles, s.disk_hits, s.disk_rejects, s.untrusted),
+            (2, 0, 0, 2),
+            "{s:?}"
+        );
+        assert_eq!((s.disk_writes, s.disk_write_errors), (0, 0), "{s:?}");
+        assert_eq!(snapshot(dir), before, "nothing written");
+        assert_eq!(mode_of(dir), mode, "the mode is left alone");
+    }
+
+    #[test]
+    fn dir_writable_by_others_is_not_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = ModuleCache::with_disk_dir(Compiler::Singlepass.engine(), dir.path());
+        writer.get_or_compile(HELLO.as_bytes()).unwrap();
+        for mode in [0o770, 0o730, 0o703, 0o777, 0o1777] {
+            set_mode(dir.path(), mode);
+            assert_dir_not_used(dir.path());
+        }
+        // Made private again, it is used again.
+        set_mode(dir.path(), 0o700);
+        let cache = ModuleCache::with_disk_dir(Compiler::Singlepass.engine(), dir.path());
+        cache.get_or_compile(HELLO.as_bytes()).unwrap();
+        assert_eq!(triple(&cache), counts(0, 0, 1));
+    }
+
+    #[test]
+    fn dir_not_owned_is_not_used() {
+        if !is_root() {
+            eprintln!("not root: skipping the directory owned by another user");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let writer = ModuleCache::with_disk_dir(Compiler::Singlepass.engine(), dir.path());
+        writer.get_or_compile(HELLO.as_bytes()).unwrap();
+        std::os::unix::fs::chown(dir.path(), Some(NOBODY), Some(NOBODY)).unwrap();
+        assert_dir_not_used(dir.path());
+    }
+
+    #[test]
+    fn temp_files_do_not_follow_planted_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let victim = elsewhere.path().join("victim");
+        std::fs::write(&victim, b"the victim's data").unwrap();
+        let cache = ModuleCache::with_disk_dir(Compiler::Singlepass.engine(), dir.path());
+        let name = cache_file(&cache, HELLO)
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        // The names the old writer used: `.<name>.<pid>.<counter>.tmp`.
+        let pid = std::process::id();
+        for counter in 0..512 {
+            let planted = dir.path().join(format!(".{name}.{pid}.{counter}.tmp"));
+            std::os::unix::fs::symlink(&victim, planted).unwrap();
+        }
+        cache.get_or_compile(HELLO.as_bytes()).unwrap();
+        assert_eq!(cache.stats().disk_writes, 1);
+        assert_eq!(std::fs::read(&victim).unwrap(), b"the victim's data");
+        let entries: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap())
+            .collect();
+        let links = entries
+            .iter()
+            .filter(|e| e.file_type().unwrap().is_symlink())
+            .count();
+        assert_eq!(links, 512, "the planted links are untouched");
+        assert_eq!(entries.len(), 513, "no temp file is left behind");
+        let entry = cache_file(&cache, HELLO);
+        assert!(std::fs::symlink_metadata(&entry).unwrap().is_file());
+        assert_eq!(mode_of(&entry), 0o600);
     }
 
     #[test]
