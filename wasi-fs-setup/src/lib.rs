@@ -80,6 +80,6 @@ pub use error::{FsError, FsErrorKind, SetupError};
 pub use fd_table::{Fd, FdEntry, FdFlags, FdObject, FdTable, PreopenInfo};
 pub use resolve::{Resolved, resolve, resolve_virtual};
 pub use rights::{FdRights, Rights};
-pub use stdio::{CaptureBuffer, StdioFd, StdioSlot, StdioStream};
+pub use stdio::{CaptureBuffer, MAX_CAPTURE_BYTES, StdioFd, StdioSlot, StdioStream};
 pub use tree::{InodeId, InodeTree};
 pub use world::{SetupContext, World, WorldBuilder};

@@ -42,13 +42,39 @@ impl StdioFd {
     }
 }
 
+/// Default most bytes a [`CaptureBuffer`] holds (256 MiB).
+///
+/// Reason: the guest decides how much it writes, and a capture keeps it all
+/// in host memory. Writes past the limit fail with ENOSPC (see
+/// [`CaptureBuffer`]); [`CaptureBuffer::with_limit`] sets another.
+pub const MAX_CAPTURE_BYTES: usize = 256 << 20;
+
 /// A cloneable handle on an in-memory buffer that collects a stream's output.
 ///
 /// Clone it before handing it to the world; the clone you keep reads what the
 /// guest wrote, during or after the run.
-#[derive(Clone, Default)]
+///
+/// The buffer holds at most its limit ([`MAX_CAPTURE_BYTES`] unless set with
+/// [`with_limit`](Self::with_limit)): a write that does not fit whole takes
+/// the bytes that fit (a short write, as a nearly full disk gives), the
+/// next one fails with ENOSPC, and [`limit_reached`](Self::limit_reached)
+/// tells the host. Nothing is dropped silently: every byte the guest was
+/// told it wrote is in the buffer.
+#[derive(Clone)]
 pub struct CaptureBuffer {
-    bytes: Arc<Mutex<Vec<u8>>>,
+    inner: Arc<Mutex<Captured>>,
+}
+
+struct Captured {
+    bytes: Vec<u8>,
+    limit: usize,
+    limit_reached: bool,
+}
+
+impl Default for CaptureBuffer {
+    fn default() -> Self {
+        Self::with_limit(MAX_CAPTURE_BYTES)
+    }
 }
 
 impl fmt::Debug for CaptureBuffer {
@@ -58,29 +84,41 @@ impl fmt::Debug for CaptureBuffer {
 }
 
 impl CaptureBuffer {
-    /// An empty buffer.
+    /// An empty buffer holding at most [`MAX_CAPTURE_BYTES`].
     pub fn new() -> Self {
         Self::default()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<u8>> {
+    /// An empty buffer holding at most `limit` bytes.
+    pub fn with_limit(limit: usize) -> Self {
+        Self {
+            inner: Arc::new(Mutex::new(Captured {
+                bytes: Vec::new(),
+                limit,
+                limit_reached: false,
+            })),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Captured> {
         // The buffer is only ever appended to, so it is whole even after a panic elsewhere.
-        self.bytes.lock().unwrap_or_else(PoisonError::into_inner)
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// A copy of everything written so far.
     pub fn contents(&self) -> Vec<u8> {
-        self.lock().clone()
+        self.lock().bytes.clone()
     }
 
-    /// Everything written so far, leaving the buffer empty.
+    /// Everything written so far, leaving the buffer empty (and room for
+    /// as much again).
     pub fn take(&self) -> Vec<u8> {
-        std::mem::take(&mut *self.lock())
+        std::mem::take(&mut self.lock().bytes)
     }
 
     /// Number of bytes written so far.
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().bytes.len()
     }
 
     /// Whether nothing was written yet.
@@ -88,8 +126,30 @@ impl CaptureBuffer {
         self.len() == 0
     }
 
-    fn append(&self, data: &[u8]) {
-        self.lock().extend_from_slice(data);
+    /// The most bytes the buffer holds.
+    pub fn limit(&self) -> usize {
+        self.lock().limit
+    }
+
+    /// Whether a write did not fit whole: the guest was given a short count
+    /// or ENOSPC.
+    pub fn limit_reached(&self) -> bool {
+        self.lock().limit_reached
+    }
+
+    /// Appends what fits of `data`; ENOSPC when nothing does.
+    fn append(&self, data: &[u8]) -> Result<usize, FsError> {
+        let mut captured = self.lock();
+        let room = captured.limit.saturating_sub(captured.bytes.len());
+        let taken = data.len().min(room);
+        if taken < data.len() {
+            captured.limit_reached = true;
+            if taken == 0 {
+                return Err(FsErrorKind::NoSpace.into());
+            }
+        }
+        captured.bytes.extend_from_slice(&data[..taken]);
+        Ok(taken)
     }
 }
 
@@ -122,9 +182,16 @@ impl fmt::Debug for StdioSlot {
 }
 
 impl StdioSlot {
-    /// Captures into a new buffer; returns the slot and the handle to read it with.
+    /// Captures into a new buffer of at most [`MAX_CAPTURE_BYTES`]; returns
+    /// the slot and the handle to read it with.
     pub fn capture() -> (StdioSlot, CaptureBuffer) {
-        let buf = CaptureBuffer::new();
+        Self::capture_with_limit(MAX_CAPTURE_BYTES)
+    }
+
+    /// Captures into a new buffer of at most `limit` bytes (see
+    /// [`CaptureBuffer`]); returns the slot and the handle to read it with.
+    pub fn capture_with_limit(limit: usize) -> (StdioSlot, CaptureBuffer) {
+        let buf = CaptureBuffer::with_limit(limit);
         (StdioSlot::Capture(buf.clone()), buf)
     }
 
@@ -257,10 +324,7 @@ impl FileHandle for StdioStream {
                 block_on(f.flush())?;
                 Ok(buf.len())
             }
-            Kind::Capture(c) => {
-                c.append(buf);
-                Ok(buf.len())
-            }
+            Kind::Capture(c) => c.append(buf),
             Kind::Bytes { .. } => Err(FsErrorKind::BadF.into()),
             Kind::Null => Ok(buf.len()),
         }
@@ -322,12 +386,15 @@ impl FileHandle for StdioStream {
     }
 
     fn flush(&mut self) -> Result<(), FsError> {
+        // Stdin is never written, so a stdin file has nothing to flush; read-only
+        // files (webc volume files) refuse a flush with PermissionDenied.
+        let written = !self.readable();
         match &mut self.kind {
             Kind::Inherit if self.which == StdioFd::Stdout => {
                 std::io::Write::flush(&mut std::io::stdout().lock())?;
                 Ok(())
             }
-            Kind::File(f) => Ok(block_on(f.flush())?),
+            Kind::File(f) if written => Ok(block_on(f.flush())?),
             _ => Ok(()),
         }
     }
@@ -336,6 +403,25 @@ impl FileHandle for StdioStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 11: a capture holds at most its limit; the write that does not
+    /// fit is short, the next is ENOSPC, and the host sees the limit hit.
+    #[test]
+    fn capture_past_its_limit_is_a_short_write_then_enospc() {
+        let (slot, buf) = StdioSlot::capture_with_limit(5);
+        let mut out = StdioStream::new(StdioFd::Stdout, slot);
+        assert_eq!(out.write(b"abc").unwrap(), 3);
+        assert!(!buf.limit_reached());
+        assert_eq!(out.write(b"defg").unwrap(), 2);
+        assert!(buf.limit_reached());
+        assert_eq!(out.write(b"h").unwrap_err().kind(), FsErrorKind::NoSpace);
+        assert_eq!(buf.contents(), b"abcde");
+        assert_eq!(buf.limit(), 5);
+        // Taking the bytes makes room again.
+        assert_eq!(buf.take(), b"abcde");
+        assert_eq!(out.write(b"xy").unwrap(), 2);
+        assert_eq!(StdioSlot::capture().1.limit(), MAX_CAPTURE_BYTES);
+    }
 
     #[test]
     fn capture_collects_writes() {

@@ -27,7 +27,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
-use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt, OpenOptionsMaybeDirExt};
+use cap_fs_ext::{
+    DirExt, FollowSymlinks, OpenOptionsFollowExt, OpenOptionsMaybeDirExt, OpenOptionsSyncExt,
+};
 use cap_std::fs::{Dir, FileTypeExt, MetadataExt, OpenOptions, OpenOptionsExt};
 
 use super::{
@@ -185,11 +187,64 @@ impl HostDir {
             .ok_or_else(|| FsError::new(FsErrorKind::XDev))
     }
 
+    /// `O_CREAT` without write access: creates `path` only if nothing is
+    /// there (`O_CREAT|O_EXCL`; `EEXIST` means "already there, go on"), so an
+    /// existing object is never opened for writing. That open would need a
+    /// write permission `open(O_RDONLY|O_CREAT)` does not, and would block on a
+    /// FIFO. With `exclusive`, an existing name is the error `Exists`.
+    ///
+    /// With `follow`, a final symlink whose target is missing gets its target
+    /// created, as `open(O_CREAT)` does; the target is found with this crate's
+    /// confined walk and created there, again only if absent. Returns whether
+    /// this call created the file.
+    fn create_absent(&self, path: &[u8], follow: bool, exclusive: bool) -> Result<bool, FsError> {
+        let mut o = OpenOptions::new();
+        o.write(true).create_new(true).nonblock(true);
+        match self.dir.open_with(p(path), &o) {
+            Ok(_) => return Ok(true),
+            Err(e) if exclusive || e.kind() != std::io::ErrorKind::AlreadyExists => {
+                return Err(e.into());
+            }
+            Err(_) => {}
+        }
+        if !follow {
+            return Ok(false);
+        }
+        let mut walker = Walker::new(&HostWalk);
+        let mut st = Stack::new(&self.dir);
+        let last = walker.parent(&mut st, path)?;
+        let (last, found) = walker.finish(&mut st, last, true)?;
+        match (last, found.filetype()) {
+            (Last::Name { dir_required, .. }, None) if dir_required => {
+                // Linux: O_CREAT with a trailing slash is EISDIR.
+                Err(FsErrorKind::IsDir.into())
+            }
+            (Last::Name { name, .. }, None) => match st.top().open_with(p(&name), &o) {
+                Ok(_) => Ok(true),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+                Err(e) => Err(e.into()),
+            },
+            _ => Ok(false),
+        }
+    }
+
     /// For a name that had a trailing slash: the error (or `Ok`) the operation
     /// gets when it must be a directory and is not followed.
     fn require_dir(dir: &Dir, name: &[u8]) -> Result<Option<FileType>, FsError> {
         HostWalk.kind(dir, name)
     }
+}
+
+/// Clears `O_NONBLOCK`, which every open here sets, so the guest's descriptor
+/// blocks like any other (preview1 `path_open` asks no non-blocking host fd).
+fn clear_nonblock(file: &fs::File) -> Result<(), FsError> {
+    use rustix::fs::OFlags;
+    let mut fl = rustix::fs::fcntl_getfl(file).map_err(std::io::Error::from)?;
+    if fl.contains(OFlags::NONBLOCK) {
+        fl.remove(OFlags::NONBLOCK);
+        rustix::fs::fcntl_setfl(file, fl).map_err(std::io::Error::from)?;
+    }
+    Ok(())
 }
 
 fn spec(t: TimeSpec) -> Option<cap_fs_ext::SystemTimeSpec> {
@@ -221,45 +276,68 @@ impl DirHandle for HostDir {
         };
         let exclusive = flags.create && flags.exclusive;
         let writes = flags.write || flags.append;
+        let dir_flag = if flags.directory {
+            rustix::fs::OFlags::DIRECTORY.bits() as i32
+        } else {
+            0
+        };
         // cap-std (like std) refuses O_CREAT without write access and O_TRUNC
-        // with O_APPEND or without write; POSIX and preview1 allow both. Create
-        // or truncate through a write-only open first, then open as asked.
-        let prephase =
-            (flags.create && !writes) || (flags.truncate && (!flags.write || flags.append));
-        if prephase {
+        // with O_APPEND or without write; POSIX and preview1 allow both. Those
+        // steps come first, then the open as asked.
+        let create_first = flags.create && !writes;
+        let truncate_first = flags.truncate && (!flags.write || flags.append);
+        let created = create_first && self.create_absent(path, !flags.nofollow, exclusive)?;
+        if truncate_first && !created {
+            // O_TRUNC itself needs write permission, so this open for writing
+            // checks what the kernel would check.
             let mut o = OpenOptions::new();
             o.write(true)
-                .create(flags.create)
-                .create_new(exclusive)
-                .truncate(flags.truncate)
-                .follow(follow);
-            if flags.directory {
-                o.custom_flags(rustix::fs::OFlags::DIRECTORY.bits() as i32);
+                .create(flags.create && !create_first)
+                .create_new(exclusive && !create_first)
+                .truncate(true)
+                .follow(follow)
+                .nonblock(true)
+                .custom_flags(dir_flag);
+            match self.dir.open_with(p(path), &o) {
+                Ok(f) => drop(f),
+                // A FIFO without a reader (or a socket, or a device with
+                // nothing behind it): not a regular file, so O_TRUNC leaves it
+                // alone and the open as asked decides.
+                Err(e) if e.raw_os_error() == Some(rustix::io::Errno::NXIO.raw_os_error()) => {}
+                Err(e) => return Err(e.into()),
             }
-            drop(self.dir.open_with(p(path), &o)?);
         }
         let mut o = OpenOptions::new();
         o.read(flags.read || !writes)
             .write(flags.write)
             .append(flags.append)
             .follow(follow)
-            .maybe_dir(true);
-        if !prephase {
+            .maybe_dir(true)
+            // A FIFO (or a device) must not hold the guest in path_open waiting
+            // for its other end: open without blocking, and give the guest a
+            // blocking descriptor below.
+            .nonblock(true)
+            .custom_flags(dir_flag);
+        if !(create_first || truncate_first) {
             o.create(flags.create)
                 .create_new(exclusive)
                 .truncate(flags.truncate);
         }
-        if flags.directory {
-            o.custom_flags(rustix::fs::OFlags::DIRECTORY.bits() as i32);
-        }
         let file = self.dir.open_with(p(path), &o)?;
         if file.metadata()?.is_dir() {
+            if flags.create {
+                // O_CREAT on an existing directory is EISDIR (Linux; the virtual
+                // backing agrees), also when no create step opened it.
+                return Err(FsErrorKind::IsDir.into());
+            }
             return Ok(Opened::Dir(Box::new(
                 self.child(Dir::from_std_file(file.into_std())),
             )));
         }
+        let file = file.into_std();
+        clear_nonblock(&file)?;
         Ok(Opened::File(Box::new(HostFile {
-            file: file.into_std(),
+            file,
             readable: flags.read,
             writable: writes,
         })))

@@ -1027,7 +1027,7 @@ impl FileHandle for VfsFile {
     }
 
     fn sync(&mut self, _data_only: bool) -> Result<(), FsError> {
-        block_on(self.file.flush()).map_err(io_err)
+        self.push_writes()
     }
 
     fn set_times(&mut self, atime: TimeSpec, mtime: TimeSpec) -> Result<(), FsError> {
@@ -1037,7 +1037,8 @@ impl FileHandle for VfsFile {
     }
 
     fn stat(&mut self) -> Result<Filestat, FsError> {
-        block_on(self.file.flush()).map_err(io_err)?;
+        // Buffered writes first, so the size counts them.
+        self.push_writes()?;
         Ok(Filestat {
             dev: self.vfs.dev,
             ino: self.vfs.ino(&self.path),
@@ -1056,8 +1057,17 @@ impl FileHandle for VfsFile {
     }
 
     fn flush(&mut self) -> Result<(), FsError> {
-        // Nothing was written through a read-only handle; read-only
-        // backings (webc volumes) refuse flush with PermissionDenied.
+        self.push_writes()
+    }
+}
+
+impl VfsFile {
+    /// Flushes the file's buffered writes: what `flush`, `sync` and `stat`
+    /// share. A handle not opened for writing has nothing buffered, and
+    /// read-only files (webc volume files) refuse a flush with
+    /// `PermissionDenied`, so it is never flushed: a stat of a package
+    /// file must not fail on a flush it never needed.
+    fn push_writes(&mut self) -> Result<(), FsError> {
         if !self.writable {
             return Ok(());
         }

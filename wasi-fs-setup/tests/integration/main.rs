@@ -2,6 +2,7 @@
 
 mod common;
 mod escape;
+mod hardening;
 mod matrix;
 mod prop;
 mod world;
