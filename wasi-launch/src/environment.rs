@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use wasi_config::Config;
 use wasi_fs_setup::World;
-use wasmer::{FunctionEnv, Instance, Module, Store};
+use wasmer::{FunctionEnv, Instance, InstantiationError, Module, RuntimeError, Store};
 
 use crate::error::{ExitStatus, LaunchError};
 use crate::launcher::Launcher;
@@ -78,14 +78,15 @@ impl Environment {
         let instance = match Instance::new(store, module, &imports) {
             Ok(instance) => instance,
             Err(e) => {
-                abandon(&env, store);
-                return Err(LaunchError::Link(Box::new(e)));
+                let flushed = abandon(&env, store);
+                return Err(instantiation_failed(e, flushed));
             }
         };
         match instance.exports.get_memory("memory") {
             Ok(memory) => env.as_mut(store).memory = Some(memory.clone()),
             Err(_) if preview1::imports_wasi(module) => {
-                abandon(&env, store);
+                // Best effort: not being WASI is the error worth reporting.
+                let _ = abandon(&env, store);
                 return Err(LaunchError::NotWasi {
                     reason: "it imports WASI functions but exports no memory named `memory`",
                 });
@@ -109,20 +110,59 @@ impl Environment {
         module: &Module,
         store: &mut Store,
     ) -> Result<ExitStatus, LaunchError> {
-        self.instantiate(module, store)?.start(store)
+        match self.instantiate(module, store) {
+            Ok(instance) => instance.start(store),
+            // The module's start function ended the guest: that is how the
+            // run ended, as if `_start` had done it.
+            Err(LaunchError::ExitedDuringInstantiation { status }) => Ok(status),
+            Err(e) => Err(e),
+        }
     }
 }
 
 /// Releases what a failed instantiation took: the env stays in the caller's
 /// store (wasmer has no way to remove it), so without this its task permit
-/// and open fds would live as long as the store.
-fn abandon(env: &FunctionEnv<WasiEnv>, store: &mut Store) {
+/// and open fds would live as long as the store. Returns whether what a
+/// start function wrote could be flushed.
+fn abandon(env: &FunctionEnv<WasiEnv>, store: &mut Store) -> Result<(), wasi_fs_setup::FsError> {
     let state = env.as_mut(store);
     state.permit = None;
-    // Only a start section can have run and written anything. Best effort:
-    // the instantiation error is the one worth reporting.
-    let _ = state.world.flush_all();
-    let _ = state.world.close_all();
+    state.p1.readdir.clear();
+    let flushed = state.world.flush_all();
+    let closed = state.world.close_all();
+    flushed.and(closed)
+}
+
+/// How the guest ended itself (`proc_exit`, `proc_raise`), if `e` is that
+/// rather than a trap.
+fn ended_by_guest(e: &RuntimeError) -> Option<ExitStatus> {
+    match e.downcast_ref::<Termination>()? {
+        Termination::Exit(code) => Some(ExitStatus::Exited(*code)),
+        Termination::Signal(sig) => Some(ExitStatus::Signaled(*sig)),
+    }
+}
+
+/// The error for an instantiation that failed with `e`, after the state was
+/// abandoned with `flushed`: a start function that ended the guest is an
+/// exit (or a flush error carrying it), one that trapped is a trap, and
+/// anything else is a link error.
+fn instantiation_failed(
+    e: InstantiationError,
+    flushed: Result<(), wasi_fs_setup::FsError>,
+) -> LaunchError {
+    let InstantiationError::Start(runtime) = &e else {
+        return LaunchError::Link(Box::new(e));
+    };
+    match ended_by_guest(runtime) {
+        Some(status) => match flushed {
+            Ok(()) => LaunchError::ExitedDuringInstantiation { status },
+            Err(source) => LaunchError::Flush {
+                status,
+                source: Box::new(source),
+            },
+        },
+        None => LaunchError::trap(runtime),
+    }
 }
 
 /// An instantiated WASI module.
@@ -150,11 +190,7 @@ impl WasiInstance {
             Err(_) => Err(LaunchError::MissingStart),
             Ok(start) => match start.call(store, &[]) {
                 Ok(_) => Ok(ExitStatus::Exited(0)),
-                Err(e) => match e.downcast_ref::<Termination>() {
-                    Some(Termination::Exit(code)) => Ok(ExitStatus::Exited(*code)),
-                    Some(Termination::Signal(sig)) => Ok(ExitStatus::Signaled(*sig)),
-                    None => Err(LaunchError::trap(&e)),
-                },
+                Err(e) => ended_by_guest(&e).ok_or_else(|| LaunchError::trap(&e)),
             },
         };
         let flushed = self.finish(store);

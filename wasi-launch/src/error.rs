@@ -60,8 +60,8 @@ pub enum LaunchError {
     #[error(transparent)]
     Module(#[from] ModuleError),
     /// The module's imports cannot be satisfied (an import from another
-    /// module, an unknown or mistyped preview1 import), or its start
-    /// function trapped during instantiation.
+    /// module, an unknown or mistyped preview1 import), or wasmer could not
+    /// create its memories or tables (a table over the launcher's bound).
     #[error("cannot instantiate the module: {0}")]
     Link(#[source] Box<wasmer::InstantiationError>),
     /// The module is not a WASI command.
@@ -73,7 +73,19 @@ pub enum LaunchError {
     /// The module exports no `_start` function.
     #[error("the module exports no `_start` function")]
     MissingStart,
-    /// The guest trapped.
+    /// The module's start function ended the guest (`proc_exit` or
+    /// `proc_raise`) while it was being instantiated, so there is no
+    /// instance; what it wrote was flushed. [`Environment::run`] reports
+    /// this as the guest's status, as if `_start` had ended it.
+    ///
+    /// [`Environment::run`]: crate::Environment::run
+    #[error("the guest ended during instantiation ({status:?})")]
+    ExitedDuringInstantiation {
+        /// How the guest ended.
+        status: ExitStatus,
+    },
+    /// The guest trapped (in `_start`, or in the module's start function
+    /// during instantiation).
     #[error("the guest trapped: {message}")]
     Trap {
         /// The trap's message (one line).

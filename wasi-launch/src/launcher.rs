@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use wasi_config::Config;
 use wasi_fs_setup::{World, WorldBuilder};
+use wasmer::sys::NativeEngineExt;
 use wasmer::{Engine, Module};
 
 use crate::control_plane::ControlPlane;
@@ -16,6 +17,7 @@ use crate::error::LaunchError;
 use crate::module_cache::ModuleCache;
 use crate::package::{self, Package, PackageCache};
 use crate::runtime::{DefaultRuntime, Runtime};
+use crate::tunables::{LimitTunables, MAX_TABLE_ELEMENTS};
 
 /// Launches WASI guests. Cheap to clone and `Send + Sync`: every clone and
 /// every thread shares one engine, one module cache, one control plane and
@@ -158,8 +160,9 @@ impl Launcher {
 
 /// Configures a [`Launcher`]. Defaults: the Cranelift compiler, an
 /// in-memory module cache only (no disk directory), the control plane's
-/// default task limit ([`ControlPlane::default_max`]) and the
-/// [`DefaultRuntime`] (OS clocks and entropy).
+/// default task limit ([`ControlPlane::default_max`]), tables of at most
+/// [`MAX_TABLE_ELEMENTS`] elements and the [`DefaultRuntime`] (OS clocks
+/// and entropy).
 #[derive(Debug, Default)]
 #[must_use]
 pub struct LauncherBuilder {
@@ -167,6 +170,7 @@ pub struct LauncherBuilder {
     engine: Option<Engine>,
     cache_dir: Option<PathBuf>,
     max_tasks: Option<NonZeroUsize>,
+    max_table_elements: Option<u32>,
     runtime: Option<Arc<dyn Runtime>>,
 }
 
@@ -179,6 +183,11 @@ impl LauncherBuilder {
 
     /// Uses an engine built by the caller instead of one from
     /// [`compiler`](Self::compiler).
+    ///
+    /// The launcher replaces the engine's tunables with its own (wasmer's
+    /// defaults with the table bound of
+    /// [`max_table_elements`](Self::max_table_elements)), so that no guest
+    /// of the launcher can grow a table without bound.
     pub fn engine(mut self, engine: Engine) -> Self {
         self.engine = Some(engine);
         self
@@ -198,6 +207,15 @@ impl LauncherBuilder {
         self
     }
 
+    /// The most elements one table of a guest may hold (default
+    /// [`MAX_TABLE_ELEMENTS`]): `table.grow` past it returns -1 to the
+    /// guest, and a module whose table minimum is above it fails to
+    /// instantiate.
+    pub fn max_table_elements(mut self, max: u32) -> Self {
+        self.max_table_elements = Some(max);
+        self
+    }
+
     /// The runtime (clocks, entropy, blocking).
     pub fn runtime(mut self, runtime: Arc<dyn Runtime>) -> Self {
         self.runtime = Some(runtime);
@@ -208,13 +226,16 @@ impl LauncherBuilder {
     pub fn build(self) -> Launcher {
         // The compiler's configuration has already counted the CPUs; the
         // default task limit reuses that count instead of asking again.
-        let (engine, cpus) = match self.engine {
+        let (mut engine, cpus) = match self.engine {
             Some(engine) => (engine, None),
             None => {
                 let (engine, cpus) = self.compiler.engine_and_cpus();
                 (engine, Some(cpus))
             }
         };
+        engine.set_tunables(LimitTunables::new(
+            self.max_table_elements.unwrap_or(MAX_TABLE_ELEMENTS),
+        ));
         let max_tasks = self.max_tasks.unwrap_or_else(|| {
             cpus.map_or_else(ControlPlane::default_max, ControlPlane::default_max_for)
         });

@@ -51,7 +51,9 @@
 //!   permits, and the process and thread ids.
 //!
 //! `unsafe` code is denied in the whole crate except [`module_cache`], whose
-//! one `unsafe` block (`Module::deserialize`) carries a `SAFETY` comment.
+//! one `unsafe` block (`Module::deserialize`) carries a `SAFETY` comment, and
+//! the engine tunables (the table bound, [`MAX_TABLE_ELEMENTS`]), whose two
+//! blocks forward wasmer's own `unsafe` constructors.
 
 pub mod commands;
 pub mod control_plane;
@@ -67,6 +69,7 @@ pub mod package;
 pub mod preview1;
 pub mod runtime;
 pub mod state;
+mod tunables;
 
 pub use commands::CommandSource;
 pub use control_plane::{ControlPlane, TaskLimitError, TaskPermit};
@@ -80,3 +83,4 @@ pub use module_cache::{CacheStats, ModuleCache, ModuleError};
 pub use package::{Package, PackageCache, PackageError};
 pub use runtime::{DefaultRuntime, Runtime, RuntimeExt};
 pub use state::WasiEnv;
+pub use tunables::MAX_TABLE_ELEMENTS;

@@ -149,6 +149,24 @@ fn trap_exits_134_with_one_line_and_a_backtrace() {
     );
 }
 
+/// Regression (issue 11): `proc_exit(7)` in a start function exited 1 with
+/// the message printed three times.
+#[test]
+fn proc_exit_in_a_start_function_is_the_exit_code() {
+    let out = WasiRun::new().arg(guest("start_proc_exit")).output();
+    assert_eq!(code(&out), 7, "{}", stderr(&out));
+    assert_eq!(out.stderr, b"");
+}
+
+/// Regression (issue 11): `table.grow` by u32::MAX - 1 aborted the host
+/// (`memory allocation of 34359738360 bytes failed`).
+#[test]
+fn table_grow_past_the_bound_returns_minus_one_to_the_guest() {
+    let out = WasiRun::new().arg(guest("table_grow_unbounded")).output();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(out.stderr, b"");
+}
+
 #[test]
 fn proc_raise_exits_as_killed_by_the_signal() {
     let out = WasiRun::new().arg(guest("proc_raise_abrt")).output();

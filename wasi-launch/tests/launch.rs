@@ -650,8 +650,17 @@ fn failed_instantiation_releases_its_task_permit() {
             .unwrap()
             .instantiate(&module, &mut store)
             .unwrap_err();
+        // Issue 11: a start function's `proc_exit` is the guest's exit, not
+        // a link error.
         assert!(
-            matches!(err, LaunchError::Link(_) | LaunchError::NotWasi { .. }),
+            matches!(
+                err,
+                LaunchError::Link(_)
+                    | LaunchError::NotWasi { .. }
+                    | LaunchError::ExitedDuringInstantiation {
+                        status: ExitStatus::Exited(9)
+                    }
+            ),
             "{err:?}"
         );
         assert_eq!(plane.running(), 0, "permit leaked after {err}");
@@ -709,4 +718,27 @@ fn every_guest_has_exactly_one_test() {
             "guest {name} must have exactly one test"
         );
     }
+}
+
+/// Regression (issue 11): `proc_exit` in a start function is the guest's
+/// exit status through `run`, as when `_start` calls it.
+#[test]
+fn proc_exit_in_a_start_function_ends_the_run_with_its_code() {
+    let launcher = launcher();
+    let run = run_on(&launcher, &guest("start_proc_exit"), config(b"x", &[]), b"");
+    assert_eq!(run.status.unwrap(), ExitStatus::Exited(7));
+    assert_eq!(launcher.control_plane().running(), 0);
+}
+
+/// Regression (issue 11): a table grows only up to the launcher's bound;
+/// past it `table.grow` returns -1 and the guest goes on.
+#[test]
+fn table_grow_is_bounded_by_the_launcher() {
+    let name = "table_grow_unbounded";
+    let run = run(&guest(name), config(b"x", &[]));
+    assert_exits(name, &run, 0);
+    // A smaller bound refuses even the modest grow (check 3 fails).
+    let small = Launcher::builder().max_table_elements(999).build();
+    let run = run_on(&small, &guest(name), config(b"x", &[]), b"");
+    assert_eq!(run.status.unwrap(), ExitStatus::Exited(3));
 }

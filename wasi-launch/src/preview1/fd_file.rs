@@ -7,19 +7,15 @@
 //! through the fd's [`FileHandle`](wasi_fs_setup::FileHandle) or
 //! [`DirHandle`](wasi_fs_setup::DirHandle).
 
-use std::collections::HashMap;
-
-use wasi_fs_setup::{
-    DirEntry, DirHandle, FdFlags, FdObject, FdRights, FileHandle, FileType, Rights,
-};
+use wasi_fs_setup::{FdFlags, FdObject, FdRights, FileHandle, Rights};
 use wasmer::FunctionEnvMut;
 
 use super::common::{
-    FILESTAT_SIZE, Io, MAX_FILE_OFFSET, encode_dirent, encode_filestat, iovec_call, require,
-    require_file, time_specs,
+    FILESTAT_SIZE, Io, MAX_FILE_OFFSET, encode_filestat, iovec_call, require, require_file,
+    time_specs,
 };
 use super::{GuestPtr, host_call};
-use crate::errno::{Errno, SysResult};
+use crate::errno::Errno;
 use crate::fs_errno::fs_errno;
 use crate::state::WasiEnv;
 
@@ -28,74 +24,6 @@ const LAST_ADVICE: u32 = 5;
 
 /// Every `fdflags` bit preview1 defines.
 const FDFLAGS_ALL: u32 = 0x1f;
-
-/// Directory listings handed out by `fd_readdir`, per fd.
-///
-/// A listing is taken when the guest asks for cookie 0 (or has none yet)
-/// and kept until the fd is closed or renumbered, so the cookies of one
-/// pass over a directory stay valid while the guest changes the directory
-/// (removing every entry of a directory while listing it sees each entry
-/// once).
-#[derive(Debug, Default)]
-pub(crate) struct ReaddirCache {
-    listings: HashMap<u32, Vec<DirEntry>>,
-}
-
-impl ReaddirCache {
-    /// Forgets the listing of `fd` (closed, renumbered or replaced).
-    pub(crate) fn forget(&mut self, fd: u32) {
-        self.listings.remove(&fd);
-    }
-
-    /// Forgets every listing.
-    pub(crate) fn clear(&mut self) {
-        self.listings.clear();
-    }
-}
-
-/// A fresh listing of `dir`: `.` and `..` first, then the entries sorted by
-/// name (so both backings list in the same order).
-fn take_listing(dir: &dyn DirHandle) -> SysResult<Vec<DirEntry>> {
-    let own = dir.stat().map_err(fs_errno)?;
-    let mut entries = dir.read_dir().map_err(fs_errno)?;
-    entries.sort_unstable_by(|a, b| a.name.cmp(&b.name));
-    let mut all = Vec::with_capacity(entries.len() + 2);
-    // A directory fd is a capability for its own subtree only: its parent
-    // cannot be looked at through it, so `..` carries the directory's own
-    // inode number (as in wasmtime).
-    for name in [&b"."[..], b".."] {
-        all.push(DirEntry {
-            name: name.to_vec(),
-            filetype: FileType::Directory,
-            ino: own.ino,
-        });
-    }
-    all.extend(entries);
-    Ok(all)
-}
-
-/// Encodes the entries of `listing` from index `start` into at most `cap`
-/// bytes: whole entries, then as much of the next one as fits (preview1
-/// lets the last entry be cut so the caller can tell the buffer was too
-/// small). Every byte comes from the listing or is zero padding.
-fn encode_listing(listing: &[DirEntry], start: u64, cap: usize) -> Vec<u8> {
-    let start = usize::try_from(start)
-        .unwrap_or(usize::MAX)
-        .min(listing.len());
-    let mut out = Vec::new();
-    for (index, entry) in listing.iter().enumerate().skip(start) {
-        if out.len() >= cap {
-            break;
-        }
-        // Names are at most NAME_MAX (255) bytes; indexes fit in u64.
-        let namlen = u32::try_from(entry.name.len()).unwrap_or(u32::MAX);
-        let next = u64::try_from(index).map_or(u64::MAX, |i| i.saturating_add(1));
-        encode_dirent(&mut out, next, entry.ino, namlen, entry.filetype);
-        out.extend_from_slice(&entry.name);
-    }
-    out.truncate(cap);
-    out
-}
 
 pub(super) fn fd_readdir(
     mut env: FunctionEnvMut<'_, WasiEnv>,
@@ -111,13 +39,9 @@ pub(super) fn fd_readdir(
         let entry = state.world.fds().get(fd).map_err(fs_errno)?;
         let dir = entry.dir().map_err(fs_errno)?;
         require(entry, Rights::FD_READDIR)?;
-        let listings = &mut state.p1.readdir.listings;
-        if cookie == 0 || !listings.contains_key(&fd) {
-            listings.insert(fd, take_listing(dir)?);
-        }
-        let listing = listings.get(&fd).map_or(&[][..], Vec::as_slice);
+        let listing = state.p1.readdir.listing(fd, cookie, dir)?;
         let cap = usize::try_from(buf_len).unwrap_or(usize::MAX);
-        let out = encode_listing(listing, cookie, cap);
+        let out = listing.encode(cookie, cap);
         mem.write(buf, &out)?;
         // `out` is at most `buf_len` bytes.
         let n = u32::try_from(out.len()).unwrap_or(buf_len);
@@ -358,40 +282,4 @@ pub(super) fn fd_pwrite(
         Some(offset),
         nwritten,
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::common::DIRENT_SIZE;
-    use super::*;
-
-    fn entry(name: &str, ino: u64) -> DirEntry {
-        DirEntry {
-            name: name.as_bytes().to_vec(),
-            filetype: FileType::RegularFile,
-            ino,
-        }
-    }
-
-    #[test]
-    fn listing_encodes_whole_entries_then_cuts_the_last() {
-        let listing = vec![entry(".", 1), entry("..", 2), entry("abc", 3)];
-        let all = encode_listing(&listing, 0, 4096);
-        assert_eq!(all.len(), 3 * DIRENT_SIZE + 1 + 2 + 3);
-        // d_next of the first entry is 1, of the last 3.
-        assert_eq!(all[0], 1);
-        assert_eq!(all[2 * DIRENT_SIZE + 3], 3);
-        // From cookie 2: only "abc".
-        let tail = encode_listing(&listing, 2, 4096);
-        assert_eq!(tail.len(), DIRENT_SIZE + 3);
-        assert_eq!(&tail[DIRENT_SIZE..], b"abc");
-        // A cookie past the end gives nothing.
-        assert!(encode_listing(&listing, 3, 4096).is_empty());
-        assert!(encode_listing(&listing, u64::MAX, 4096).is_empty());
-        // A small buffer is filled exactly.
-        let cut = encode_listing(&listing, 0, 30);
-        assert_eq!(cut.len(), 30);
-        assert_eq!(&cut[..30], &all[..30]);
-        assert!(encode_listing(&listing, 0, 0).is_empty());
-    }
 }

@@ -23,6 +23,7 @@ mod clock_random;
 mod common;
 mod fd;
 mod fd_file;
+mod listings;
 mod path;
 pub mod poll;
 mod proc;
@@ -38,13 +39,14 @@ use crate::errno::{Errno, SysResult, result_to_wasm, to_wasm};
 use crate::guest_memory::GuestMemory;
 use crate::state::WasiEnv;
 
+pub use listings::MAX_LISTING_BYTES;
 pub use proc::Termination;
 
 /// Per-environment state of the preview1 functions beyond the file world.
 #[derive(Debug, Default)]
 pub(crate) struct State {
     /// `fd_readdir` listings, per directory fd.
-    pub(crate) readdir: fd_file::ReaddirCache,
+    pub(crate) readdir: listings::ReaddirCache,
 }
 
 /// A guest address.
