@@ -73,6 +73,7 @@ pub mod world;
 /// The `virtual-fs` version this crate's API speaks (`VirtualFile`, `FileSystem`, `TmpFileSystem`).
 pub use virtual_fs;
 
+pub use backing::vfs::{MAX_SANDBOX_BYTES, MemoryBudget};
 pub use backing::{
     Access, DirEntry, DirHandle, FileHandle, FileType, Filestat, OpenFlags, Opened, TimeSpec,
 };

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use wasi_config::{Backing, Config, SANDBOX_FS};
 
 use crate::backing::host::HostDir;
-use crate::backing::vfs::{SharedFileSystem, VirtualFs};
+use crate::backing::vfs::{MAX_SANDBOX_BYTES, SharedFileSystem, VirtualFs};
 use crate::backing::{Access, DirHandle, OpenFlags, Opened, now_ns};
 use crate::error::{FsError, FsErrorKind, SetupError};
 use crate::fd_table::{Fd, FdEntry, FdFlags, FdObject, FdTable, PreopenInfo};
@@ -67,6 +67,7 @@ pub struct WorldBuilder<'c> {
     stdio: [StdioSlot; 3],
     hooks: Vec<Hook>,
     mounts: Vec<ExtraMount>,
+    sandbox_limit: u64,
 }
 
 /// A directory of a registered filesystem mounted by
@@ -100,7 +101,17 @@ impl<'c> WorldBuilder<'c> {
             stdio: [StdioSlot::Inherit, StdioSlot::Inherit, StdioSlot::Inherit],
             hooks: Vec::new(),
             mounts: Vec::new(),
+            sandbox_limit: MAX_SANDBOX_BYTES,
         }
+    }
+
+    /// The most host memory the default in-memory sandbox holds (default
+    /// [`MAX_SANDBOX_BYTES`]; see [`MemoryBudget`](crate::MemoryBudget) for what counts). Writes
+    /// and creations past it fail with ENOSPC. No effect when
+    /// [`wasi_config::SANDBOX_FS`] is registered by the caller.
+    pub fn sandbox_limit(mut self, bytes: u64) -> Self {
+        self.sandbox_limit = bytes;
+        self
     }
 
     /// Mounts the directory `path` of the filesystem registered as
@@ -175,6 +186,7 @@ impl<'c> WorldBuilder<'c> {
             stdio,
             hooks,
             mounts,
+            sandbox_limit,
         } = self;
         let max = config.capabilities().max_open_fds();
         let needed = 3usize
@@ -197,7 +209,7 @@ impl<'c> WorldBuilder<'c> {
             let dev = SYNTHETIC_DEV + 1 + registry.len() as u64;
             registry.insert(
                 SANDBOX_FS.to_string(),
-                VirtualFs::in_memory(SANDBOX_FS, dev),
+                VirtualFs::in_memory_with_limit(SANDBOX_FS, dev, sandbox_limit),
             );
         }
 

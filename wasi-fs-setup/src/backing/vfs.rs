@@ -125,6 +125,109 @@ fn under(p: &[u8], root: &Path) -> bool {
     Path::new(OsStr::from_bytes(p)).starts_with(root)
 }
 
+/// Default most bytes an in-memory filesystem made by
+/// [`VirtualFs::in_memory`] (the default sandbox) holds: 1 GiB.
+///
+/// Reason: a guest decides what it writes into the sandbox, and the sandbox
+/// keeps it in host memory. See [`MemoryBudget`] for what counts.
+pub const MAX_SANDBOX_BYTES: u64 = 1 << 30;
+
+/// Host bytes charged for one file or directory of an in-memory filesystem,
+/// besides file data: its node, metadata and name (at most 255 bytes).
+const OBJECT_BYTES: u64 = 1024;
+
+/// Host bytes charged for one symlink: an object plus the longest target.
+const SYMLINK_BYTES: u64 = OBJECT_BYTES + crate::resolve::PATH_MAX as u64;
+
+/// The host memory an in-memory filesystem this crate made may hold.
+///
+/// What counts: the capacity of every file's buffer (told by `virtual-fs`
+/// through its memory limiter, as buffers grow and are freed) plus a fixed
+/// charge per file, directory ([`OBJECT_BYTES`], 1 KiB) and symlink (1 KiB
+/// plus `PATH_MAX`). A write, positional write or size change that would
+/// take the count past the limit is refused with ENOSPC *before* anything
+/// is allocated (so a 1 TB `fd_filestat_set_size` costs nothing), and so is
+/// creating an object. A file's buffer may still grow by doubling, so host
+/// memory stays below twice the limit.
+#[derive(Debug)]
+pub struct MemoryBudget {
+    limit: u64,
+    used: std::sync::atomic::AtomicU64,
+}
+
+impl MemoryBudget {
+    fn new(limit: u64) -> Self {
+        Self {
+            limit,
+            used: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// The limit in bytes.
+    pub fn limit(&self) -> u64 {
+        self.limit
+    }
+
+    /// Bytes counted now.
+    pub fn used(&self) -> u64 {
+        self.used.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// ENOSPC unless `more` bytes still fit.
+    fn admit(&self, more: u64) -> Result<(), FsError> {
+        if self.used().saturating_add(more) > self.limit {
+            return Err(FsErrorKind::NoSpace.into());
+        }
+        Ok(())
+    }
+
+    /// Counts `bytes` for a new object, or ENOSPC if they do not fit.
+    fn charge(&self, bytes: u64) -> Result<(), FsError> {
+        use std::sync::atomic::Ordering;
+        self.used
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
+                used.checked_add(bytes).filter(|total| *total <= self.limit)
+            })
+            .map(drop)
+            .map_err(|_| FsErrorKind::NoSpace.into())
+    }
+
+    /// Stops counting `bytes` (a removed object, a freed buffer).
+    fn refund(&self, bytes: u64) {
+        use std::sync::atomic::Ordering;
+        let _ = self
+            .used
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
+                Some(used.saturating_sub(bytes))
+            });
+    }
+}
+
+/// `virtual-fs` tells the budget how its file buffers grow and shrink. It
+/// never refuses: the budget refuses before the buffer grows (see
+/// [`MemoryBudget`]), since `virtual-fs` asks only after allocating.
+impl virtual_fs::limiter::FsMemoryLimiter for MemoryBudget {
+    fn on_grow(&self, grown_bytes: usize) -> Result<(), virtual_fs::FsError> {
+        let grown = u64::try_from(grown_bytes).unwrap_or(u64::MAX);
+        self.used
+            .fetch_add(grown, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn on_shrink(&self, shrunk_bytes: usize) {
+        self.refund(u64::try_from(shrunk_bytes).unwrap_or(u64::MAX));
+    }
+}
+
+/// The charge for an object of type `kind`.
+fn object_bytes(kind: FileType) -> u64 {
+    if kind == FileType::SymbolicLink {
+        SYMLINK_BYTES
+    } else {
+        OBJECT_BYTES
+    }
+}
+
 /// A named `virtual_fs` filesystem with its synthesized device id and inode numbers.
 pub struct VirtualFs {
     name: String,
@@ -134,6 +237,8 @@ pub struct VirtualFs {
     /// Lookups never traverse a symlink (a `TmpFileSystem` this crate created
     /// and into which nothing was mounted): see [`VfsDir::fast_locate`].
     inert: bool,
+    /// The memory bound of an in-memory filesystem this crate created.
+    budget: Option<Arc<MemoryBudget>>,
 }
 
 impl fmt::Debug for VirtualFs {
@@ -151,7 +256,7 @@ impl VirtualFs {
     /// Every guest path is walked one component at a time, whatever `fs` does
     /// with symlinks or mounts.
     pub fn new(name: impl Into<String>, fs: SharedFileSystem, dev: u64) -> Arc<Self> {
-        Self::with_mode(name.into(), fs, dev, false)
+        Self::with_mode(name.into(), fs, dev, None)
     }
 
     /// A fresh, empty in-memory filesystem (`TmpFileSystem`) named `name`.
@@ -162,16 +267,28 @@ impl VirtualFs {
     /// of one per component. Mounting another filesystem into it (through
     /// `TmpFileSystem::union` on [`filesystem`](Self::filesystem)) voids that
     /// knowledge: mount into a filesystem given to [`new`](Self::new) instead.
+    ///
+    /// It holds at most [`MAX_SANDBOX_BYTES`] of host memory (see
+    /// [`MemoryBudget`]); [`in_memory_with_limit`](Self::in_memory_with_limit)
+    /// sets another bound.
     pub fn in_memory(name: impl Into<String>, dev: u64) -> Arc<Self> {
-        Self::with_mode(
-            name.into(),
-            Arc::new(virtual_fs::TmpFileSystem::new()),
-            dev,
-            true,
-        )
+        Self::in_memory_with_limit(name, dev, MAX_SANDBOX_BYTES)
     }
 
-    fn with_mode(name: String, fs: SharedFileSystem, dev: u64, inert: bool) -> Arc<Self> {
+    /// [`in_memory`](Self::in_memory), holding at most `limit` bytes.
+    pub fn in_memory_with_limit(name: impl Into<String>, dev: u64, limit: u64) -> Arc<Self> {
+        let budget = Arc::new(MemoryBudget::new(limit));
+        let fs = virtual_fs::TmpFileSystem::new();
+        fs.set_memory_limiter(Arc::clone(&budget) as virtual_fs::limiter::DynFsMemoryLimiter);
+        Self::with_mode(name.into(), Arc::new(fs), dev, Some(budget))
+    }
+
+    fn with_mode(
+        name: String,
+        fs: SharedFileSystem,
+        dev: u64,
+        budget: Option<Arc<MemoryBudget>>,
+    ) -> Arc<Self> {
         Arc::new(VirtualFs {
             name,
             fs,
@@ -180,8 +297,37 @@ impl VirtualFs {
                 by_path: HashMap::default(),
                 next: 1,
             }),
-            inert,
+            inert: budget.is_some(),
+            budget,
         })
+    }
+
+    /// The memory bound of an in-memory filesystem made by
+    /// [`in_memory`](Self::in_memory); `None` for a caller's filesystem.
+    pub fn budget(&self) -> Option<&MemoryBudget> {
+        self.budget.as_deref()
+    }
+
+    /// Counts a new object of type `kind`; ENOSPC if it does not fit.
+    fn charge_object(&self, kind: FileType) -> Result<(), FsError> {
+        self.budget
+            .as_ref()
+            .map_or(Ok(()), |b| b.charge(object_bytes(kind)))
+    }
+
+    /// Stops counting a removed object of type `kind`.
+    fn refund_object(&self, kind: FileType) {
+        if let Some(b) = &self.budget {
+            b.refund(object_bytes(kind));
+        }
+    }
+
+    /// ENOSPC unless a file of `size` bytes may grow to `end`.
+    fn admit_growth(&self, size: u64, end: u64) -> Result<(), FsError> {
+        match &self.budget {
+            Some(b) if end > size => b.admit(end - size),
+            _ => Ok(()),
+        }
     }
 
     /// The name the filesystem was registered under.
@@ -653,6 +799,7 @@ impl VfsDir {
                 if !flags.create {
                     return Err(FsErrorKind::NotFound.into());
                 }
+                self.vfs.charge_object(FileType::RegularFile)?;
                 match self
                     .fs()
                     .new_open_options()
@@ -660,8 +807,14 @@ impl VfsDir {
                     .create_new(true)
                     .open(&loc)
                 {
-                    Ok(_) | Err(virtual_fs::FsError::AlreadyExists) => {}
-                    Err(e) => return Err(e.into()),
+                    Ok(_) => {}
+                    Err(virtual_fs::FsError::AlreadyExists) => {
+                        self.vfs.refund_object(FileType::RegularFile);
+                    }
+                    Err(e) => {
+                        self.vfs.refund_object(FileType::RegularFile);
+                        return Err(e.into());
+                    }
                 }
                 Ok(Opened::File(Box::new(self.open_file(&loc, flags)?)))
             }
@@ -733,7 +886,10 @@ impl DirHandle for VfsDir {
         if self.kind_at(&dir, &name)?.is_some() {
             return Err(FsErrorKind::Exists.into());
         }
-        self.fs().create_dir(&dir.join(os(&name)))?;
+        self.vfs.charge_object(FileType::Directory)?;
+        self.fs()
+            .create_dir(&dir.join(os(&name)))
+            .inspect_err(|_| self.vfs.refund_object(FileType::Directory))?;
         Ok(())
     }
 
@@ -749,6 +905,7 @@ impl DirHandle for VfsDir {
                 let loc = dir.join(os(&name));
                 self.fs().remove_dir(&loc)?;
                 self.vfs.forget(&loc);
+                self.vfs.refund_object(FileType::Directory);
                 Ok(())
             }
             Some(_) => Err(FsErrorKind::NotDir.into()),
@@ -765,10 +922,11 @@ impl DirHandle for VfsDir {
             None => Err(FsErrorKind::NotFound.into()),
             Some(FileType::Directory) => Err(FsErrorKind::IsDir.into()),
             Some(_) if dir_required => Err(FsErrorKind::NotDir.into()),
-            Some(_) => {
+            Some(kind) => {
                 let loc = dir.join(os(&name));
                 self.fs().remove_file(&loc)?;
                 self.vfs.forget(&loc);
+                self.vfs.refund_object(kind);
                 Ok(())
             }
         }
@@ -804,6 +962,7 @@ impl DirHandle for VfsDir {
                     // POSIX replaces an empty directory; mem_fs would keep both names.
                     self.fs().remove_dir(&nloc)?;
                     self.vfs.forget(&nloc);
+                    self.vfs.refund_object(FileType::Directory);
                 }
                 Some(_) => return Err(FsErrorKind::NotDir.into()),
                 None => {}
@@ -821,6 +980,11 @@ impl DirHandle for VfsDir {
             self.fs().remove_file(&oloc)?;
         } else {
             block_on(self.fs().rename(&oloc, &nloc))?;
+        }
+        // The object that was at the new name (not a directory: that one
+        // was removed above) is gone.
+        if let Some(replaced) = nkind.filter(|k| *k != FileType::Directory) {
+            self.vfs.refund_object(replaced);
         }
         self.vfs.moved(&oloc, &nloc);
         Ok(())
@@ -869,8 +1033,10 @@ impl DirHandle for VfsDir {
         if dir_required {
             return Err(FsErrorKind::NotFound.into());
         }
+        self.vfs.charge_object(FileType::SymbolicLink)?;
         self.fs()
-            .create_symlink(Path::new(os(target)), &dir.join(os(&name)))?;
+            .create_symlink(Path::new(os(target)), &dir.join(os(&name)))
+            .inspect_err(|_| self.vfs.refund_object(FileType::SymbolicLink))?;
         Ok(())
     }
 
@@ -965,6 +1131,16 @@ fn io_err(e: std::io::Error) -> FsError {
     FsError::from_io(&e)
 }
 
+impl VfsFile {
+    /// ENOSPC unless writing `len` bytes at `at` keeps an in-memory
+    /// filesystem within its budget (checked before `virtual-fs` allocates
+    /// anything: it would fill a gap before `at` with zeroes).
+    fn admit_write(&self, at: u64, len: usize) -> Result<(), FsError> {
+        let end = at.saturating_add(u64::try_from(len).unwrap_or(u64::MAX));
+        self.vfs.admit_growth(self.file.size(), end)
+    }
+}
+
 impl FileHandle for VfsFile {
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, FsError> {
         if !self.readable {
@@ -977,9 +1153,14 @@ impl FileHandle for VfsFile {
         if !self.writable {
             return Err(FsErrorKind::BadF.into());
         }
-        if self.append {
-            block_on(self.file.seek(SeekFrom::End(0))).map_err(io_err)?;
-        }
+        let at = if self.append {
+            block_on(self.file.seek(SeekFrom::End(0))).map_err(io_err)?
+        } else if self.vfs.budget.is_some() {
+            block_on(self.file.stream_position()).map_err(io_err)?
+        } else {
+            0
+        };
+        self.admit_write(at, buf.len())?;
         block_on(self.file.write(buf)).map_err(io_err)
     }
 
@@ -999,6 +1180,7 @@ impl FileHandle for VfsFile {
         if !self.writable {
             return Err(FsErrorKind::BadF.into());
         }
+        self.admit_write(offset, buf.len())?;
         let saved = block_on(self.file.stream_position()).map_err(io_err)?;
         block_on(self.file.seek(SeekFrom::Start(offset))).map_err(io_err)?;
         let r = block_on(self.file.write(buf)).map_err(io_err);
@@ -1023,6 +1205,7 @@ impl FileHandle for VfsFile {
         if !self.writable {
             return Err(FsErrorKind::BadF.into());
         }
+        self.vfs.admit_growth(self.file.size(), len)?;
         self.file.set_len(len).map_err(FsError::from)
     }
 

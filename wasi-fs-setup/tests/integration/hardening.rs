@@ -1,6 +1,7 @@
 //! Regressions from the security review: read-only package files stat without
-//! a flush, `O_CREAT` never opens an existing file for writing, and a FIFO in a
-//! host preopen cannot wedge `path_open`.
+//! a flush, `O_CREAT` never opens an existing file for writing, a FIFO in a
+//! host preopen cannot wedge `path_open`, and the in-memory sandbox holds a
+//! bounded amount of host memory.
 
 use std::io::{Cursor, SeekFrom};
 use std::mem::MaybeUninit;
@@ -587,5 +588,108 @@ fn fifo_opened_without_blocking_reads_with_blocking_semantics() {
         Ok(b"ping".to_vec()),
         "the guest's fd blocks until data arrives (after {:?})",
         started.elapsed()
+    );
+}
+
+// ---------------------------------------------------------------------------
+// The in-memory sandbox holds a bounded amount of host memory.
+// ---------------------------------------------------------------------------
+
+/// A world whose fd 3 is the default sandbox at `/s`, bounded to `limit`.
+fn bounded_sandbox(limit: u64) -> World {
+    let mut b = ConfigBuilder::new("t");
+    b.preopen(
+        PreopenSpec::virtual_dir(wasi_config::SANDBOX_FS, "/s")
+            .read(true)
+            .create(true),
+    );
+    let config = b.validate().expect("config");
+    World::builder(&config)
+        .sandbox_limit(limit)
+        .build()
+        .expect("world")
+}
+
+fn sandbox_file(world: &World, name: &[u8]) -> Result<Box<dyn wasi_fs_setup::FileHandle>, FsError> {
+    let dir = world.fds().get(3).expect("fd 3").dir().expect("a dir");
+    let flags = OpenFlags {
+        read: true,
+        write: true,
+        create: true,
+        ..OpenFlags::default()
+    };
+    match dir.open_at(name, flags)? {
+        Opened::File(f) => Ok(f),
+        Opened::Dir(_) => panic!("a directory"),
+    }
+}
+
+/// Regression (issue 11): a 1 TB size, positional write or write after a
+/// seek on a sandbox file made `virtual-fs` fill the gap with zeroes, an
+/// allocation that aborts the host; now it is ENOSPC before anything is
+/// allocated.
+#[test]
+fn sandbox_refuses_huge_sizes_before_allocating() {
+    let world = bounded_sandbox(wasi_fs_setup::MAX_SANDBOX_BYTES);
+    let mut f = sandbox_file(&world, b"big").expect("created");
+    let tb = 1u64 << 40;
+    assert_eq!(f.set_len(tb).unwrap_err().kind(), FsErrorKind::NoSpace);
+    assert_eq!(f.pwrite(b"x", tb).unwrap_err().kind(), FsErrorKind::NoSpace);
+    f.seek(SeekFrom::Start(tb)).expect("seeking is free");
+    assert_eq!(f.write(b"x").unwrap_err().kind(), FsErrorKind::NoSpace);
+    assert_eq!(f.stat().expect("stat").size, 0);
+    // Ordinary sizes still work.
+    f.set_len(4096).expect("small size");
+    assert_eq!(f.stat().expect("stat").size, 4096);
+}
+
+/// Regression (issue 11): file data and objects count against the
+/// sandbox's budget; removing them gives the room back.
+#[test]
+fn sandbox_budget_counts_data_and_objects_and_frees_them() {
+    let limit = 256 * 1024;
+    let world = bounded_sandbox(limit);
+    let budget = || {
+        world
+            .filesystem(wasi_config::SANDBOX_FS)
+            .and_then(|fs| fs.budget())
+            .expect("the default sandbox has a budget")
+    };
+    assert_eq!(budget().limit(), limit);
+    let mut f = sandbox_file(&world, b"data").expect("created");
+    let chunk = vec![7u8; 64 * 1024];
+    let mut written = 0u64;
+    let err = loop {
+        match f.write(&chunk) {
+            Ok(n) => written += n as u64,
+            Err(e) => break e,
+        }
+        assert!(written <= limit, "{written}");
+    };
+    assert_eq!(err.kind(), FsErrorKind::NoSpace);
+    assert!(written >= limit / 4, "{written}");
+    assert!(budget().used() <= 2 * limit, "{}", budget().used());
+    drop(f);
+    // No room for a whole file's data: objects still fit until they do not.
+    let dir = world.fds().get(3).expect("fd 3").dir().expect("a dir");
+    dir.unlink_at(b"data").expect("removed");
+    assert!(budget().used() < 4 * 1024, "{}", budget().used());
+    let mut made = 0;
+    let err = loop {
+        match dir.create_dir_at(format!("d{made}").as_bytes()) {
+            Ok(()) => made += 1,
+            Err(e) => break e,
+        }
+        assert!(made <= 1024, "objects are not counted");
+    };
+    assert_eq!(err.kind(), FsErrorKind::NoSpace);
+    assert!(made >= 128, "{made}");
+    dir.remove_dir_at(b"d0").expect("removed");
+    dir.create_dir_at(b"again")
+        .expect("room again after a removal");
+    assert_eq!(
+        dir.symlink_at(b"target", b"link").unwrap_err().kind(),
+        FsErrorKind::NoSpace,
+        "a symlink costs more than the one free slot"
     );
 }
