@@ -18,6 +18,14 @@
 //! - [`error`]: [`FsError`] (errno-like, for the syscall layer) and
 //!   [`SetupError`] (why a world could not be built).
 //!
+//! Host memory a guest decides: captured stdout and stderr hold at most
+//! [`MAX_CAPTURE_BYTES`] (short write, then ENOSPC), the in-memory sandbox
+//! at most [`MAX_SANDBOX_BYTES`] of file data and objects (ENOSPC, checked
+//! before anything is allocated; see [`MemoryBudget`]), paths at most
+//! [`resolve::PATH_MAX`](crate::resolve::PATH_MAX) bytes, open fds the
+//! configuration's `max_open_fds`, and inode numbers one per object of a
+//! virtual filesystem.
+//!
 //! What this crate does not do: run wasm, or know preview1's ABI types. It
 //! does not depend on wasmer; `wasi-launch` maps [`FsError`] to errnos.
 //!

@@ -50,6 +50,28 @@
 //! - [`control_plane`]: the limit on concurrently running tasks, as RAII
 //!   permits, and the process and thread ids.
 //!
+//! # Host memory a guest controls
+//!
+//! Every host-side structure whose size a guest decides has a named bound,
+//! enforced where the structure grows:
+//!
+//! | what | bound | past it |
+//! |---|---|---|
+//! | one table's elements | [`MAX_TABLE_ELEMENTS`] (10 million, 80 MB), [`LauncherBuilder::max_table_elements`] | `table.grow` returns -1; a larger minimum fails to instantiate |
+//! | `fd_readdir` listings kept per environment | [`preview1::MAX_LISTING_BYTES`] (64 MiB), shared between fds of one directory | least recently read dropped, taken again when needed |
+//! | iovec arrays copied per call | [`guest_memory::MAX_IOVS`] (1024) | EINVAL |
+//! | host buffer of one transfer (`fd_read`, `fd_write`, `random_get`, ...) | [`guest_memory::CHUNK_LEN`] (64 KiB) | streamed in pieces |
+//! | a guest path | `wasi_fs_setup::resolve::PATH_MAX` (4096) | ENAMETOOLONG |
+//! | `poll_oneoff` subscriptions per call | [`preview1::poll::MAX_SUBSCRIPTIONS`] (65,536, 3 MiB) | EINVAL |
+//! | captured stdout or stderr | [`wasi_fs_setup::MAX_CAPTURE_BYTES`] (256 MiB) unless set | short write, then ENOSPC |
+//! | the in-memory sandbox (file data and objects) | [`wasi_fs_setup::MAX_SANDBOX_BYTES`] (1 GiB) unless set | ENOSPC, checked before allocating |
+//! | open fds | `Capabilities` (1024 by default) | EMFILE |
+//! | inode numbers of a virtual filesystem | one per object of that filesystem | (bounded by the filesystem) |
+//!
+//! Packages and modules are chosen by the host, never by the guest; a module
+//! cache file is read only up to [`module_cache::MAX_FILE_LEN`]. Linear
+//! memory is bounded by the module's own maximum (4 GiB for `wasm32`).
+//!
 //! `unsafe` code is denied in the whole crate except [`module_cache`], whose
 //! one `unsafe` block (`Module::deserialize`) carries a `SAFETY` comment, and
 //! the engine tunables (the table bound, [`MAX_TABLE_ELEMENTS`]), whose two
