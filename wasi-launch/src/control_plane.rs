@@ -20,7 +20,7 @@ use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use wasmer_wasix_types::wasi::Errno;
+use crate::errno::Errno;
 
 /// Default tasks allowed per CPU.
 ///
@@ -73,7 +73,7 @@ pub struct TaskLimitError {
 
 impl From<TaskLimitError> for Errno {
     fn from(_: TaskLimitError) -> Self {
-        Errno::Again
+        Errno::AGAIN
     }
 }
 
@@ -250,7 +250,7 @@ mod tests {
             err.to_string(),
             "task limit reached: at most 3 tasks may run at once"
         );
-        assert_eq!(Errno::from(err), Errno::Again);
+        assert_eq!(Errno::from(err), Errno::AGAIN);
         assert_eq!(plane.running(), 3, "a refusal holds no slot");
         drop(permits);
         assert_eq!(plane.running(), 0);

@@ -25,7 +25,7 @@
 use std::fmt;
 
 use wasmer::{AsStoreRef, Memory, MemoryView};
-use wasmer_wasix_types::wasi::Errno;
+use crate::errno::Errno;
 
 /// A guest pointer in a 32-bit (`wasm32`) memory.
 pub type GuestPtr = u32;
@@ -97,8 +97,8 @@ impl MemoryError {
     /// over a host cap (like `writev` with more than `IOV_MAX` iovecs).
     pub fn errno(&self) -> Errno {
         match self {
-            Self::OutOfBounds { .. } | Self::Overflow { .. } => Errno::Fault,
-            Self::TooLarge { .. } => Errno::Inval,
+            Self::OutOfBounds { .. } | Self::Overflow { .. } => Errno::FAULT,
+            Self::TooLarge { .. } => Errno::INVAL,
         }
     }
 }
@@ -479,7 +479,7 @@ mod tests {
         // Ending exactly at 4 GiB is not an overflow, only out of bounds here.
         assert_eq!(mem.read_u8(u32::MAX), Err(oob(u32::MAX, 1)));
         for err in [oob(0, 0), overflow(0, 0)] {
-            assert_eq!(Errno::from(err), Errno::Fault);
+            assert_eq!(Errno::from(err), Errno::FAULT);
         }
         // Nothing was written by the failed calls.
         assert_eq!(mem.read_u8(PAGE - 1).unwrap(), 0);
@@ -498,7 +498,7 @@ mod tests {
                 cap: 16
             }
         );
-        assert_eq!(err.errno(), Errno::Inval);
+        assert_eq!(err.errno(), Errno::INVAL);
     }
 
     #[test]
@@ -527,7 +527,7 @@ mod tests {
         assert_eq!(mem.read_iovecs(0, MAX_IOVS).unwrap().len(), 1024);
         assert_eq!(
             mem.read_iovecs(0, MAX_IOVS + 1).unwrap_err().errno(),
-            Errno::Inval
+            Errno::INVAL
         );
         assert_eq!(
             mem.read_iovecs(PAGE - 12, 2).unwrap_err(),
@@ -582,12 +582,12 @@ mod tests {
         let err = mem
             .read_chunks::<Errno>(3 * PAGE - 1, 2, |_| panic!("must not be called"))
             .unwrap_err();
-        assert_eq!(err, Errno::Fault);
+        assert_eq!(err, Errno::FAULT);
         // The sink's own error is passed through.
         let err = mem
-            .read_chunks::<Errno>(0, 4, |_| Err(Errno::Badf))
+            .read_chunks::<Errno>(0, 4, |_| Err(Errno::BADF))
             .unwrap_err();
-        assert_eq!(err, Errno::Badf);
+        assert_eq!(err, Errno::BADF);
         // ...unless some pieces went through: then it is a short count.
         let mut calls = 0;
         let total = mem
@@ -596,7 +596,7 @@ mod tests {
                 if calls == 1 {
                     Ok(piece.len())
                 } else {
-                    Err(Errno::Io)
+                    Err(Errno::IO)
                 }
             })
             .unwrap();
@@ -607,7 +607,7 @@ mod tests {
                 if calls == 3 {
                     Ok(piece.len())
                 } else {
-                    Err(Errno::Io)
+                    Err(Errno::IO)
                 }
             })
             .unwrap();
@@ -658,7 +658,7 @@ mod tests {
         let err = mem
             .fill_chunks::<Errno>(u32::MAX, 2, |_| panic!("must not be called"))
             .unwrap_err();
-        assert_eq!(err, Errno::Fault);
+        assert_eq!(err, Errno::FAULT);
     }
 
     proptest! {
@@ -673,7 +673,7 @@ mod tests {
             let write = mem.write(ptr, &vec![1u8; len as usize]);
             prop_assert_eq!(write.is_ok(), expect_ok);
             if let Err(err) = read {
-                prop_assert_eq!(Errno::from(err), Errno::Fault);
+                prop_assert_eq!(Errno::from(err), Errno::FAULT);
                 let is_overflow = matches!(err, MemoryError::Overflow { .. });
                 prop_assert_eq!(is_overflow, end > ADDRESS_SPACE);
             }

@@ -38,8 +38,8 @@
 //!   flushing every fd on every exit path.
 //! - [`preview1`]: the host functions, by area; [`guest_memory`] is the one
 //!   module through which every guest memory access goes, with checked
-//!   offsets and capped guest-sized allocations; [`errno`] and [`fs_errno`]
-//!   give the errnos.
+//!   offsets and capped guest-sized allocations; [`errno`] holds the
+//!   preview1 errno and its one conversion from the file world's errors.
 //! - [`runtime`]: what an environment needs from its host (blocking on
 //!   futures, spawning, clocks, entropy), with deterministic replacements.
 //! - [`engine`] and [`module_cache`]: the compiler choice, and compiled
@@ -83,7 +83,6 @@ pub mod engine;
 pub mod environment;
 pub mod errno;
 pub mod error;
-pub mod fs_errno;
 pub mod guest_memory;
 pub mod launcher;
 pub mod module_cache;

@@ -24,7 +24,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use rand::rngs::{StdRng, SysRng};
 use rand::{Rng, SeedableRng, TryRng};
-use wasmer_wasix_types::wasi::{Clockid, Errno};
+use wasmer_wasix_types::wasi::Clockid;
+
+use crate::errno::Errno;
 
 use crate::errno::SysResult;
 
@@ -40,7 +42,7 @@ pub fn clockid_from_raw(raw: u32) -> SysResult<Clockid> {
         1 => Ok(Clockid::Monotonic),
         2 => Ok(Clockid::ProcessCputimeId),
         3 => Ok(Clockid::ThreadCputimeId),
-        _ => Err(Errno::Inval),
+        _ => Err(Errno::INVAL),
     }
 }
 
@@ -74,7 +76,7 @@ pub trait Runtime: Send + Sync + fmt::Debug {
             .name("wasi-task".into())
             .spawn(task)
             .map(drop)
-            .map_err(|_| Errno::Again)
+            .map_err(|_| Errno::AGAIN)
     }
 }
 
@@ -86,7 +88,7 @@ pub struct Incomplete;
 
 impl From<Incomplete> for Errno {
     fn from(_: Incomplete) -> Self {
-        Errno::Io
+        Errno::IO
     }
 }
 
@@ -176,7 +178,7 @@ fn process_origin() -> Instant {
 }
 
 fn duration_ns(d: Duration) -> SysResult<Timestamp> {
-    u64::try_from(d.as_nanos()).map_err(|_| Errno::Overflow)
+    u64::try_from(d.as_nanos()).map_err(|_| Errno::OVERFLOW)
 }
 
 /// The OS clocks.
@@ -216,12 +218,12 @@ impl Clock for SystemClock {
         match clock {
             Clockid::Realtime => SystemTime::now()
                 .duration_since(SystemTime::UNIX_EPOCH)
-                .map_err(|_| Errno::Overflow)
+                .map_err(|_| Errno::OVERFLOW)
                 .and_then(duration_ns),
             Clockid::Monotonic | Clockid::ProcessCputimeId | Clockid::ThreadCputimeId => {
                 duration_ns(process_origin().elapsed())
             }
-            _ => Err(Errno::Inval),
+            _ => Err(Errno::INVAL),
         }
     }
 
@@ -231,7 +233,7 @@ impl Clock for SystemClock {
             | Clockid::Monotonic
             | Clockid::ProcessCputimeId
             | Clockid::ThreadCputimeId => Ok(1),
-            _ => Err(Errno::Inval),
+            _ => Err(Errno::INVAL),
         }
     }
 }
@@ -311,7 +313,7 @@ impl Clock for FixedClock {
             | Clockid::Monotonic
             | Clockid::ProcessCputimeId
             | Clockid::ThreadCputimeId => Ok(1),
-            _ => Err(Errno::Inval),
+            _ => Err(Errno::INVAL),
         }
     }
 }
@@ -334,7 +336,7 @@ impl Entropy for OsEntropy {
     fn fill(&self, buf: &mut [u8]) -> SysResult<()> {
         SysRng.try_fill_bytes(buf).map_err(|err| {
             tracing::warn!(error = %err, len = buf.len(), "OS entropy source failed");
-            Errno::Io
+            Errno::IO
         })
     }
 }
@@ -453,7 +455,7 @@ mod tests {
             assert_eq!(clockid_from_raw(raw as u32), Ok(*id));
         }
         for raw in [4, 255, u32::MAX] {
-            assert_eq!(clockid_from_raw(raw), Err(Errno::Inval));
+            assert_eq!(clockid_from_raw(raw), Err(Errno::INVAL));
         }
     }
 
@@ -473,8 +475,8 @@ mod tests {
         assert!(b >= a + 2_000_000, "{a} {b}");
         let c = clock.time(Clockid::ProcessCputimeId).unwrap();
         assert!(c >= b);
-        assert_eq!(clock.time(Clockid::Unknown), Err(Errno::Inval));
-        assert_eq!(clock.resolution(Clockid::Unknown), Err(Errno::Inval));
+        assert_eq!(clock.time(Clockid::Unknown), Err(Errno::INVAL));
+        assert_eq!(clock.resolution(Clockid::Unknown), Err(Errno::INVAL));
     }
 
     #[test]
@@ -489,14 +491,14 @@ mod tests {
         clock.set(u64::MAX - 1);
         clock.advance(Duration::from_secs(1));
         assert_eq!(clock.now(), u64::MAX);
-        assert_eq!(clock.time(Clockid::Unknown), Err(Errno::Inval));
+        assert_eq!(clock.time(Clockid::Unknown), Err(Errno::INVAL));
 
         let stepping = FixedClock::stepping(10, 5);
         assert_eq!(stepping.time(Clockid::Realtime), Ok(10));
         assert_eq!(stepping.time(Clockid::Monotonic), Ok(15));
         assert_eq!(stepping.now(), 20);
         // An invalid clock id does not move the clock.
-        assert_eq!(stepping.time(Clockid::Unknown), Err(Errno::Inval));
+        assert_eq!(stepping.time(Clockid::Unknown), Err(Errno::INVAL));
         assert_eq!(stepping.now(), 20);
     }
 
@@ -580,7 +582,7 @@ mod tests {
             }
         }
         assert_eq!(Lazy.block_on(async { 1 }), Err(Incomplete));
-        assert_eq!(Errno::from(Incomplete), Errno::Io);
+        assert_eq!(Errno::from(Incomplete), Errno::IO);
     }
 
     #[test]

@@ -35,7 +35,7 @@ fn copy(
     let mut encoded = Vec::with_capacity(table.offsets().len() * 4);
     for &offset in table.offsets() {
         // In range: `buf + buf_size` lies inside the memory, checked above.
-        let ptr = buf.checked_add(offset).ok_or(crate::errno::Errno::Fault)?;
+        let ptr = buf.checked_add(offset).ok_or(crate::errno::Errno::FAULT)?;
         encoded.extend_from_slice(&ptr.to_le_bytes());
     }
     mem.write(buf, table.bytes())?;

@@ -4,14 +4,14 @@
 //! `fd_read`, `fd_pread`, `fd_write` and `fd_pwrite`.
 
 use wasi_fs_setup::resolve::PATH_MAX;
-use wasi_fs_setup::{
-    FdEntry, FdFlags, FdObject, FileHandle, FileType, Filestat, FsError, Rights, TimeSpec,
-};
+use wasi_fs_setup::{FdEntry, FdFlags, FdObject, FileHandle, FsError, Rights, TimeSpec};
 use wasmer::FunctionEnvMut;
 
+use super::abi::{
+    FST_ATIM, FST_ATIM_NOW, FST_MTIM, FST_MTIM_NOW, LOOKUP_SYMLINK_FOLLOW, MAX_FILE_OFFSET,
+};
 use super::{GuestPtr, host_call};
 use crate::errno::{Errno, SysResult};
-use crate::fs_errno::fs_errno;
 use crate::guest_memory::{GuestMemory, IoVec, iovecs_total_len};
 use crate::state::WasiEnv;
 
@@ -66,27 +66,9 @@ pub(crate) const WRITE_RIGHTS: Rights = Rights::FD_WRITE
 /// Rights whose presence opens a file for reading.
 pub(crate) const READ_RIGHTS: Rights = Rights::FD_READ.union(Rights::FD_READDIR);
 
-/// Size of a preview1 `filestat`.
-pub(crate) const FILESTAT_SIZE: u32 = 64;
-
-/// Size of a preview1 `dirent` header (the name follows it).
-pub(crate) const DIRENT_SIZE: usize = 24;
-
-/// The largest offset or size a file can have (`off_t` is signed).
-pub(crate) const MAX_FILE_OFFSET: u64 = i64::MAX as u64;
-
-/// `lookupflags::symlink_follow`.
-pub(crate) const LOOKUP_SYMLINK_FOLLOW: u32 = 1;
-
-/// `fstflags` bits.
-const FST_ATIM: u16 = 1 << 0;
-const FST_ATIM_NOW: u16 = 1 << 1;
-const FST_MTIM: u16 = 1 << 2;
-const FST_MTIM_NOW: u16 = 1 << 3;
-
 /// Fails with ENOTCAPABLE unless the fd's base rights hold `needed`.
 pub(crate) fn require(entry: &FdEntry, needed: Rights) -> SysResult<()> {
-    entry.require(needed).map_err(fs_errno)
+    entry.require(needed).map_err(Errno::from)
 }
 
 /// Fails unless the fd is a file: `on_dir` for a directory, ESPIPE for a
@@ -94,7 +76,7 @@ pub(crate) fn require(entry: &FdEntry, needed: Rights) -> SysResult<()> {
 pub(crate) fn require_file(entry: &FdEntry, on_dir: Errno) -> SysResult<()> {
     match entry.object() {
         FdObject::Dir(_) => Err(on_dir),
-        FdObject::Stdio(_) => Err(Errno::Spipe),
+        FdObject::Stdio(_) => Err(Errno::SPIPE),
         FdObject::File(_) => Ok(()),
     }
 }
@@ -103,7 +85,7 @@ pub(crate) fn require_file(entry: &FdEntry, on_dir: Errno) -> SysResult<()> {
 /// EINVAL.
 pub(crate) fn follow_flag(flags: u32) -> SysResult<bool> {
     if flags & !LOOKUP_SYMLINK_FOLLOW != 0 {
-        return Err(Errno::Inval);
+        return Err(Errno::INVAL);
     }
     Ok(flags & LOOKUP_SYMLINK_FOLLOW != 0)
 }
@@ -117,7 +99,7 @@ pub(crate) fn read_path(mem: &GuestMemory<'_>, ptr: GuestPtr, len: u32) -> SysRe
     mem.check_range(ptr, u64::from(len))?;
     let cap = u32::try_from(PATH_MAX - 1).unwrap_or(u32::MAX);
     if len > cap {
-        return Err(Errno::Nametoolong);
+        return Err(Errno::NAMETOOLONG);
     }
     Ok(mem.read_vec(ptr, len, cap)?)
 }
@@ -128,10 +110,10 @@ pub(crate) fn read_path(mem: &GuestMemory<'_>, ptr: GuestPtr, len: u32) -> SysRe
 /// `fstflags` does not define; both are checked before anything changes.
 pub(crate) fn time_specs(atim: u64, mtim: u64, flags: u16) -> SysResult<(TimeSpec, TimeSpec)> {
     if flags & !(FST_ATIM | FST_ATIM_NOW | FST_MTIM | FST_MTIM_NOW) != 0 {
-        return Err(Errno::Inval);
+        return Err(Errno::INVAL);
     }
     let spec = |value: u64, set: u16, now: u16| match (flags & set != 0, flags & now != 0) {
-        (true, true) => Err(Errno::Inval),
+        (true, true) => Err(Errno::INVAL),
         (true, false) => Ok(TimeSpec::Set(value)),
         (false, true) => Ok(TimeSpec::Now),
         (false, false) => Ok(TimeSpec::Omit),
@@ -140,37 +122,6 @@ pub(crate) fn time_specs(atim: u64, mtim: u64, flags: u16) -> SysResult<(TimeSpe
         spec(atim, FST_ATIM, FST_ATIM_NOW)?,
         spec(mtim, FST_MTIM, FST_MTIM_NOW)?,
     ))
-}
-
-/// The preview1 `filestat` bytes of `st`.
-pub(crate) fn encode_filestat(st: &Filestat) -> [u8; FILESTAT_SIZE as usize] {
-    let mut buf = [0u8; FILESTAT_SIZE as usize];
-    buf[0..8].copy_from_slice(&st.dev.to_le_bytes());
-    buf[8..16].copy_from_slice(&st.ino.to_le_bytes());
-    buf[16] = st.filetype as u8;
-    buf[24..32].copy_from_slice(&st.nlink.to_le_bytes());
-    buf[32..40].copy_from_slice(&st.size.to_le_bytes());
-    buf[40..48].copy_from_slice(&st.atim.to_le_bytes());
-    buf[48..56].copy_from_slice(&st.mtim.to_le_bytes());
-    buf[56..64].copy_from_slice(&st.ctim.to_le_bytes());
-    buf
-}
-
-/// Appends the preview1 `dirent` header of an entry to `out` (the name is
-/// appended by the caller). Padding bytes are zero.
-pub(crate) fn encode_dirent(
-    out: &mut Vec<u8>,
-    next: u64,
-    ino: u64,
-    namlen: u32,
-    filetype: FileType,
-) {
-    let mut header = [0u8; DIRENT_SIZE];
-    header[0..8].copy_from_slice(&next.to_le_bytes());
-    header[8..16].copy_from_slice(&ino.to_le_bytes());
-    header[16..20].copy_from_slice(&namlen.to_le_bytes());
-    header[20] = filetype as u8;
-    out.extend_from_slice(&header);
 }
 
 /// Which way an iovec transfer moves bytes.
@@ -230,7 +181,7 @@ fn transfer_iovecs(
     let flags = entry.flags;
     // A directory has no file: EBADF, as for an fd not open for reading or
     // writing (with an offset, `io_entry` has already refused it).
-    let file = entry.file_mut().map_err(|_| Errno::Badf)?;
+    let file = entry.file_mut().map_err(|_| Errno::BADF)?;
     let mut pos = offset;
     let moved = each_iovec(&iovs, |iov| match io {
         Io::Read => mem.fill_chunks(iov.buf, iov.len, |chunk| {
@@ -251,7 +202,7 @@ fn transfer_iovecs(
         Err(stopped) => return partial(stopped),
     };
     if io == Io::Write {
-        sync_after_write(file, flags).map_err(fs_errno)?;
+        sync_after_write(file, flags).map_err(Errno::from)?;
     }
     Ok(total)
 }
@@ -273,7 +224,7 @@ fn sync_after_write(file: &mut dyn FileHandle, flags: FdFlags) -> Result<(), FsE
 fn guest_iovecs(mem: &GuestMemory<'_>, ptr: GuestPtr, count: u32) -> SysResult<Vec<IoVec>> {
     let iovs = mem.read_iovecs(ptr, count)?;
     if iovecs_total_len(&iovs) > u64::from(u32::MAX) {
-        return Err(Errno::Inval);
+        return Err(Errno::INVAL);
     }
     Ok(iovs)
 }
@@ -294,13 +245,13 @@ fn io_entry(
 ) -> SysResult<&mut FdEntry> {
     let positional = offset.is_some();
     if offset.is_some_and(|at| at > MAX_FILE_OFFSET) {
-        return Err(Errno::Inval);
+        return Err(Errno::INVAL);
     }
-    let entry = state.world.fds_mut().get_mut(fd).map_err(fs_errno)?;
+    let entry = state.world.fds_mut().get_mut(fd).map_err(Errno::from)?;
     if positional {
-        require_file(entry, Errno::Isdir)?;
+        require_file(entry, Errno::ISDIR)?;
     }
-    entry.require(needed).map_err(|_| Errno::Badf)?;
+    entry.require(needed).map_err(|_| Errno::BADF)?;
     if positional {
         require(entry, Rights::FD_SEEK)?;
     }
@@ -340,7 +291,7 @@ fn advancing(
     pos: &mut Option<u64>,
     op: impl FnOnce(Option<u64>) -> Result<usize, FsError>,
 ) -> SysResult<usize> {
-    let n = op(*pos).map_err(fs_errno)?;
+    let n = op(*pos).map_err(Errno::from)?;
     if let Some(at) = pos {
         // Cannot overflow: the offset starts at most at i64::MAX and moves by
         // at most 4 GiB.
@@ -360,47 +311,16 @@ mod tests {
             time_specs(1, 2, FST_ATIM | FST_MTIM_NOW),
             Ok((TimeSpec::Set(1), TimeSpec::Now))
         );
-        assert_eq!(time_specs(1, 2, FST_ATIM | FST_ATIM_NOW), Err(Errno::Inval));
-        assert_eq!(time_specs(1, 2, FST_MTIM | FST_MTIM_NOW), Err(Errno::Inval));
-        assert_eq!(time_specs(1, 2, 1 << 4), Err(Errno::Inval));
-    }
-
-    #[test]
-    fn filestat_layout() {
-        let st = Filestat {
-            dev: 1,
-            ino: 2,
-            filetype: FileType::RegularFile,
-            nlink: 3,
-            size: 4,
-            atim: 5,
-            mtim: 6,
-            ctim: 7,
-        };
-        let b = encode_filestat(&st);
-        assert_eq!(b[8], 2);
-        assert_eq!(b[16], 4);
-        assert_eq!(&b[17..24], &[0; 7]);
-        assert_eq!(b[56], 7);
-    }
-
-    #[test]
-    fn dirent_layout_puts_namlen_before_type() {
-        let mut out = Vec::new();
-        encode_dirent(&mut out, 9, 8, 3, FileType::Directory);
-        assert_eq!(out.len(), DIRENT_SIZE);
-        assert_eq!(out[0], 9);
-        assert_eq!(out[8], 8);
-        assert_eq!(out[16], 3);
-        assert_eq!(out[20], 3);
-        assert_eq!(&out[21..], &[0; 3]);
+        assert_eq!(time_specs(1, 2, FST_ATIM | FST_ATIM_NOW), Err(Errno::INVAL));
+        assert_eq!(time_specs(1, 2, FST_MTIM | FST_MTIM_NOW), Err(Errno::INVAL));
+        assert_eq!(time_specs(1, 2, 1 << 4), Err(Errno::INVAL));
     }
 
     #[test]
     fn lookup_flags() {
         assert_eq!(follow_flag(0), Ok(false));
         assert_eq!(follow_flag(1), Ok(true));
-        assert_eq!(follow_flag(2), Err(Errno::Inval));
+        assert_eq!(follow_flag(2), Err(Errno::INVAL));
     }
 
     #[test]

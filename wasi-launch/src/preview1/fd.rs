@@ -6,16 +6,11 @@ use std::io::SeekFrom;
 use wasi_fs_setup::Rights;
 use wasmer::FunctionEnvMut;
 
+use super::abi::{FDSTAT_SIZE, PRESTAT_SIZE, encode_fdstat, encode_prestat};
 use super::common::{Io, iovec_call, require_file};
 use super::{GuestPtr, host_call};
 use crate::errno::Errno;
-use crate::fs_errno::fs_errno;
 use crate::state::WasiEnv;
-
-/// Size of a preview1 `fdstat`.
-const FDSTAT_SIZE: usize = 24;
-/// Size of a preview1 `prestat`.
-const PRESTAT_SIZE: usize = 8;
 
 pub(super) fn fd_write(
     mut env: FunctionEnvMut<'_, WasiEnv>,
@@ -55,21 +50,22 @@ pub(super) fn fd_read(
 
 pub(super) fn fd_close(mut env: FunctionEnvMut<'_, WasiEnv>, fd: u32) -> i32 {
     host_call(&mut env, "fd_close", |state, _mem| {
-        let mut entry = state.world.fds_mut().close(fd).map_err(fs_errno)?;
+        let mut entry = state.world.fds_mut().close(fd).map_err(Errno::from)?;
         state.p1.readdir.forget(fd);
-        entry.flush().map_err(fs_errno)
+        entry.flush().map_err(Errno::from)
     })
 }
 
 pub(super) fn fd_fdstat_get(mut env: FunctionEnvMut<'_, WasiEnv>, fd: u32, out: GuestPtr) -> i32 {
     host_call(&mut env, "fd_fdstat_get", |state, mem| {
         mem.check_range(out, FDSTAT_SIZE as u64)?;
-        let entry = state.world.fds_mut().get_mut(fd).map_err(fs_errno)?;
-        let mut buf = [0u8; FDSTAT_SIZE];
-        buf[0] = entry.filetype() as u8;
-        buf[2..4].copy_from_slice(&entry.flags.bits().to_le_bytes());
-        buf[8..16].copy_from_slice(&entry.rights.base.bits().to_le_bytes());
-        buf[16..24].copy_from_slice(&entry.rights.inheriting.bits().to_le_bytes());
+        let entry = state.world.fds_mut().get_mut(fd).map_err(Errno::from)?;
+        let buf = encode_fdstat(
+            entry.filetype(),
+            entry.flags.bits(),
+            entry.rights.base.bits(),
+            entry.rights.inheriting.bits(),
+        );
         Ok(mem.write(out, &buf)?)
     })
 }
@@ -84,22 +80,22 @@ pub(super) fn fd_seek(
     host_call(&mut env, "fd_seek", |state, mem| {
         mem.check_range(out, 8)?;
         let pos = match whence {
-            0 => SeekFrom::Start(u64::try_from(offset).map_err(|_| Errno::Inval)?),
+            0 => SeekFrom::Start(u64::try_from(offset).map_err(|_| Errno::INVAL)?),
             1 => SeekFrom::Current(offset),
             2 => SeekFrom::End(offset),
-            _ => return Err(Errno::Inval),
+            _ => return Err(Errno::INVAL),
         };
-        let entry = state.world.fds_mut().get_mut(fd).map_err(fs_errno)?;
-        require_file(entry, Errno::Badf)?;
+        let entry = state.world.fds_mut().get_mut(fd).map_err(Errno::from)?;
+        require_file(entry, Errno::BADF)?;
         // Asking for the position only needs the right to tell.
         let needed = if pos == SeekFrom::Current(0) {
             Rights::FD_TELL
         } else {
             Rights::FD_SEEK
         };
-        entry.require(needed).map_err(fs_errno)?;
-        let file = entry.file_mut().map_err(fs_errno)?;
-        let new = file.seek(pos).map_err(fs_errno)?;
+        entry.require(needed).map_err(Errno::from)?;
+        let file = entry.file_mut().map_err(Errno::from)?;
+        let new = file.seek(pos).map_err(Errno::from)?;
         Ok(mem.write_u64(out, new)?)
     })
 }
@@ -107,10 +103,10 @@ pub(super) fn fd_seek(
 pub(super) fn fd_tell(mut env: FunctionEnvMut<'_, WasiEnv>, fd: u32, out: GuestPtr) -> i32 {
     host_call(&mut env, "fd_tell", |state, mem| {
         mem.check_range(out, 8)?;
-        let entry = state.world.fds_mut().get_mut(fd).map_err(fs_errno)?;
-        require_file(entry, Errno::Badf)?;
-        entry.require(Rights::FD_TELL).map_err(fs_errno)?;
-        let pos = entry.position().map_err(fs_errno)?;
+        let entry = state.world.fds_mut().get_mut(fd).map_err(Errno::from)?;
+        require_file(entry, Errno::BADF)?;
+        entry.require(Rights::FD_TELL).map_err(Errno::from)?;
+        let pos = entry.position().map_err(Errno::from)?;
         Ok(mem.write_u64(out, pos)?)
     })
 }
@@ -118,13 +114,10 @@ pub(super) fn fd_tell(mut env: FunctionEnvMut<'_, WasiEnv>, fd: u32, out: GuestP
 pub(super) fn fd_prestat_get(mut env: FunctionEnvMut<'_, WasiEnv>, fd: u32, out: GuestPtr) -> i32 {
     host_call(&mut env, "fd_prestat_get", |state, mem| {
         mem.check_range(out, PRESTAT_SIZE as u64)?;
-        let entry = state.world.fds().get(fd).map_err(fs_errno)?;
-        let info = entry.preopen().ok_or(Errno::Badf)?;
-        let len = u32::try_from(info.guest_path.len()).map_err(|_| Errno::Nametoolong)?;
-        let mut buf = [0u8; PRESTAT_SIZE];
-        // Tag 0: a directory.
-        buf[4..8].copy_from_slice(&len.to_le_bytes());
-        Ok(mem.write(out, &buf)?)
+        let entry = state.world.fds().get(fd).map_err(Errno::from)?;
+        let info = entry.preopen().ok_or(Errno::BADF)?;
+        let len = u32::try_from(info.guest_path.len()).map_err(|_| Errno::NAMETOOLONG)?;
+        Ok(mem.write(out, &encode_prestat(len))?)
     })
 }
 
@@ -135,11 +128,11 @@ pub(super) fn fd_prestat_dir_name(
     path_len: u32,
 ) -> i32 {
     host_call(&mut env, "fd_prestat_dir_name", |state, mem| {
-        let entry = state.world.fds().get(fd).map_err(fs_errno)?;
-        let info = entry.preopen().ok_or(Errno::Badf)?;
+        let entry = state.world.fds().get(fd).map_err(Errno::from)?;
+        let info = entry.preopen().ok_or(Errno::BADF)?;
         let name = &info.guest_path;
         if (path_len as usize) < name.len() {
-            return Err(Errno::Nametoolong);
+            return Err(Errno::NAMETOOLONG);
         }
         Ok(mem.write(path, name)?)
     })

@@ -10,20 +10,11 @@
 use wasi_fs_setup::{FdFlags, FdObject, FdRights, FileHandle, Rights};
 use wasmer::FunctionEnvMut;
 
-use super::common::{
-    FILESTAT_SIZE, Io, MAX_FILE_OFFSET, encode_filestat, iovec_call, require, require_file,
-    time_specs,
-};
+use super::abi::{FDFLAGS_ALL, FILESTAT_SIZE, LAST_ADVICE, MAX_FILE_OFFSET, encode_filestat};
+use super::common::{Io, iovec_call, require, require_file, time_specs};
 use super::{GuestPtr, host_call};
 use crate::errno::Errno;
-use crate::fs_errno::fs_errno;
 use crate::state::WasiEnv;
-
-/// The highest `advice` value preview1 defines (`noreuse`).
-const LAST_ADVICE: u32 = 5;
-
-/// Every `fdflags` bit preview1 defines.
-const FDFLAGS_ALL: u32 = 0x1f;
 
 pub(super) fn fd_readdir(
     mut env: FunctionEnvMut<'_, WasiEnv>,
@@ -36,8 +27,8 @@ pub(super) fn fd_readdir(
     host_call(&mut env, "fd_readdir", |state, mem| {
         mem.check_range(used, 4)?;
         mem.check_range(buf, u64::from(buf_len))?;
-        let entry = state.world.fds().get(fd).map_err(fs_errno)?;
-        let dir = entry.dir().map_err(fs_errno)?;
+        let entry = state.world.fds().get(fd).map_err(Errno::from)?;
+        let dir = entry.dir().map_err(Errno::from)?;
         require(entry, Rights::FD_READDIR)?;
         let listing = state.p1.readdir.listing(fd, cookie, dir)?;
         let cap = usize::try_from(buf_len).unwrap_or(usize::MAX);
@@ -51,7 +42,11 @@ pub(super) fn fd_readdir(
 
 pub(super) fn fd_renumber(mut env: FunctionEnvMut<'_, WasiEnv>, from: u32, to: u32) -> i32 {
     host_call(&mut env, "fd_renumber", |state, _mem| {
-        state.world.fds_mut().renumber(from, to).map_err(fs_errno)?;
+        state
+            .world
+            .fds_mut()
+            .renumber(from, to)
+            .map_err(Errno::from)?;
         if from != to {
             state.p1.readdir.forget(from);
             state.p1.readdir.forget(to);
@@ -69,10 +64,10 @@ pub(super) fn fd_advise(
 ) -> i32 {
     host_call(&mut env, "fd_advise", |state, _mem| {
         if advice > LAST_ADVICE {
-            return Err(Errno::Inval);
+            return Err(Errno::INVAL);
         }
-        let entry = state.world.fds_mut().get_mut(fd).map_err(fs_errno)?;
-        require_file(entry, Errno::Badf)?;
+        let entry = state.world.fds_mut().get_mut(fd).map_err(Errno::from)?;
+        require_file(entry, Errno::BADF)?;
         require(entry, Rights::FD_ADVISE)?;
         // Advice is a hint; the host page cache needs none to be correct.
         Ok(())
@@ -86,21 +81,21 @@ pub(super) fn fd_allocate(
     len: u64,
 ) -> i32 {
     host_call(&mut env, "fd_allocate", |state, _mem| {
-        let entry = state.world.fds_mut().get_mut(fd).map_err(fs_errno)?;
-        require_file(entry, Errno::Badf)?;
+        let entry = state.world.fds_mut().get_mut(fd).map_err(Errno::from)?;
+        require_file(entry, Errno::BADF)?;
         require(entry, Rights::FD_ALLOCATE)?;
         if len == 0 || offset > MAX_FILE_OFFSET || len > MAX_FILE_OFFSET {
-            return Err(Errno::Inval);
+            return Err(Errno::INVAL);
         }
         let end = offset
             .checked_add(len)
             .filter(|end| *end <= MAX_FILE_OFFSET)
-            .ok_or(Errno::Fbig)?;
-        let file = entry.file_mut().map_err(fs_errno)?;
+            .ok_or(Errno::FBIG)?;
+        let file = entry.file_mut().map_err(Errno::from)?;
         // posix_fallocate semantics: the file grows to cover the range and
         // never shrinks.
-        if file.stat().map_err(fs_errno)?.size < end {
-            file.set_len(end).map_err(fs_errno)?;
+        if file.stat().map_err(Errno::from)?.size < end {
+            file.set_len(end).map_err(Errno::from)?;
         }
         Ok(())
     })
@@ -113,7 +108,7 @@ fn sync(
     data_only: bool,
 ) -> i32 {
     host_call(env, name, |state, _mem| {
-        let entry = state.world.fds_mut().get_mut(fd).map_err(fs_errno)?;
+        let entry = state.world.fds_mut().get_mut(fd).map_err(Errno::from)?;
         require(
             entry,
             if data_only {
@@ -125,8 +120,8 @@ fn sync(
         match entry.object_mut() {
             // Directory entries are written through by the host's own calls.
             FdObject::Dir(_) => Ok(()),
-            FdObject::File(f) => f.sync(data_only).map_err(fs_errno),
-            FdObject::Stdio(s) => s.sync(data_only).map_err(fs_errno),
+            FdObject::File(f) => f.sync(data_only).map_err(Errno::from),
+            FdObject::Stdio(s) => s.sync(data_only).map_err(Errno::from),
         }
     })
 }
@@ -146,19 +141,19 @@ pub(super) fn fd_fdstat_set_flags(
 ) -> i32 {
     host_call(&mut env, "fd_fdstat_set_flags", |state, _mem| {
         if flags & !FDFLAGS_ALL != 0 {
-            return Err(Errno::Inval);
+            return Err(Errno::INVAL);
         }
-        let entry = state.world.fds_mut().get_mut(fd).map_err(fs_errno)?;
+        let entry = state.world.fds_mut().get_mut(fd).map_err(Errno::from)?;
         require(entry, Rights::FD_FDSTAT_SET_FLAGS)?;
         // Cannot truncate: checked against FDFLAGS_ALL above.
         let new = FdFlags::from_bits_truncate(flags as u16);
         let append = new.contains(FdFlags::APPEND);
         match entry.object_mut() {
-            FdObject::Dir(_) if append => return Err(Errno::Isdir),
+            FdObject::Dir(_) if append => return Err(Errno::ISDIR),
             FdObject::Dir(_) => {}
-            FdObject::File(f) => f.set_append(append).map_err(fs_errno)?,
+            FdObject::File(f) => f.set_append(append).map_err(Errno::from)?,
             FdObject::Stdio(s) => {
-                s.set_append(append).map_err(fs_errno)?;
+                s.set_append(append).map_err(Errno::from)?;
             }
         }
         entry.flags = new;
@@ -173,12 +168,12 @@ pub(super) fn fd_fdstat_set_rights(
     inheriting: u64,
 ) -> i32 {
     host_call(&mut env, "fd_fdstat_set_rights", |state, _mem| {
-        let entry = state.world.fds_mut().get_mut(fd).map_err(fs_errno)?;
+        let entry = state.world.fds_mut().get_mut(fd).map_err(Errno::from)?;
         let current = entry.rights;
         // Rights can only be dropped: asking for one the fd lacks (or for a
         // bit preview1 does not define) is ENOTCAPABLE.
         if base & !current.base.bits() != 0 || inheriting & !current.inheriting.bits() != 0 {
-            return Err(Errno::Notcapable);
+            return Err(Errno::NOTCAPABLE);
         }
         entry.rights = FdRights {
             base: Rights::from_bits_truncate(base),
@@ -191,14 +186,14 @@ pub(super) fn fd_fdstat_set_rights(
 pub(super) fn fd_filestat_get(mut env: FunctionEnvMut<'_, WasiEnv>, fd: u32, out: GuestPtr) -> i32 {
     host_call(&mut env, "fd_filestat_get", |state, mem| {
         mem.check_range(out, u64::from(FILESTAT_SIZE))?;
-        let entry = state.world.fds_mut().get_mut(fd).map_err(fs_errno)?;
+        let entry = state.world.fds_mut().get_mut(fd).map_err(Errno::from)?;
         require(entry, Rights::FD_FILESTAT_GET)?;
         let st = match entry.object_mut() {
             FdObject::Dir(d) => d.stat(),
             FdObject::File(f) => f.stat(),
             FdObject::Stdio(s) => s.stat(),
         }
-        .map_err(fs_errno)?;
+        .map_err(Errno::from)?;
         Ok(mem.write(out, &encode_filestat(&st))?)
     })
 }
@@ -209,19 +204,19 @@ pub(super) fn fd_filestat_set_size(
     size: u64,
 ) -> i32 {
     host_call(&mut env, "fd_filestat_set_size", |state, _mem| {
-        let entry = state.world.fds_mut().get_mut(fd).map_err(fs_errno)?;
+        let entry = state.world.fds_mut().get_mut(fd).map_err(Errno::from)?;
         if matches!(entry.object(), FdObject::Dir(_)) {
-            return Err(Errno::Isdir);
+            return Err(Errno::ISDIR);
         }
         require(entry, Rights::FD_FILESTAT_SET_SIZE)?;
         if size > MAX_FILE_OFFSET {
-            return Err(Errno::Inval);
+            return Err(Errno::INVAL);
         }
         entry
             .file_mut()
-            .map_err(fs_errno)?
+            .map_err(Errno::from)?
             .set_len(size)
-            .map_err(fs_errno)
+            .map_err(Errno::from)
     })
 }
 
@@ -233,16 +228,16 @@ pub(super) fn fd_filestat_set_times(
     fst_flags: u32,
 ) -> i32 {
     host_call(&mut env, "fd_filestat_set_times", |state, _mem| {
-        let flags = u16::try_from(fst_flags).map_err(|_| Errno::Inval)?;
+        let flags = u16::try_from(fst_flags).map_err(|_| Errno::INVAL)?;
         let (atime, mtime) = time_specs(atim, mtim, flags)?;
-        let entry = state.world.fds_mut().get_mut(fd).map_err(fs_errno)?;
+        let entry = state.world.fds_mut().get_mut(fd).map_err(Errno::from)?;
         require(entry, Rights::FD_FILESTAT_SET_TIMES)?;
         match entry.object_mut() {
             FdObject::Dir(d) => d.set_times_at(b".", true, atime, mtime),
             FdObject::File(f) => f.set_times(atime, mtime),
             FdObject::Stdio(s) => s.set_times(atime, mtime),
         }
-        .map_err(fs_errno)
+        .map_err(Errno::from)
     })
 }
 

@@ -30,9 +30,8 @@ use std::sync::Arc;
 
 use wasi_fs_setup::{DirEntry, DirHandle, FileType};
 
-use super::common::encode_dirent;
-use crate::errno::SysResult;
-use crate::fs_errno::fs_errno;
+use super::abi::encode_dirent;
+use crate::errno::{Errno, SysResult};
 
 /// Most bytes of directory listings one environment keeps (64 MiB).
 ///
@@ -58,8 +57,8 @@ pub(crate) struct Listing {
 impl Listing {
     /// A fresh listing of `dir`.
     fn take(dir: &dyn DirHandle) -> SysResult<Self> {
-        let own = dir.stat().map_err(fs_errno)?;
-        let mut found = dir.read_dir().map_err(fs_errno)?;
+        let own = dir.stat().map_err(Errno::from)?;
+        let mut found = dir.read_dir().map_err(Errno::from)?;
         found.sort_unstable_by(|a, b| a.name.cmp(&b.name));
         let mut entries = Vec::with_capacity(found.len() + 2);
         // A directory fd is a capability for its own subtree only: its parent
@@ -334,7 +333,7 @@ mod tests {
 
     #[test]
     fn listing_encodes_whole_entries_then_cuts_the_last() {
-        use super::super::common::DIRENT_SIZE;
+        use super::super::abi::DIRENT_SIZE;
         let listing = Listing {
             dir: (0, 0),
             entries: vec![entry(".", 1), entry("..", 2), entry("abc", 3)],

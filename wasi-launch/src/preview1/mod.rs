@@ -18,6 +18,7 @@
 //! traps are `proc_exit` and `proc_raise` (which end the guest) and broken
 //! host invariants.
 
+mod abi;
 mod args_env;
 mod clock_random;
 mod common;
@@ -35,7 +36,7 @@ use wasmer::{
     Value,
 };
 
-use crate::errno::{Errno, SysResult, result_to_wasm, to_wasm};
+use crate::errno::{Errno, SysResult, result_to_wasm};
 use crate::guest_memory::GuestMemory;
 use crate::state::WasiEnv;
 
@@ -50,7 +51,7 @@ pub(crate) struct State {
 }
 
 /// A guest address.
-pub(crate) type GuestPtr = u32;
+pub(crate) use crate::guest_memory::GuestPtr;
 
 /// Runs one host call that needs guest memory: hands `f` the state and a
 /// fresh view of the memory, turns its result into the errno returned to
@@ -65,9 +66,9 @@ pub(crate) fn host_call(
         Some(memory) => f(state, &GuestMemory::from_memory(&memory, &store)),
         // Instantiation refuses WASI modules without a memory export, so
         // this only happens if a host embedder calls in before it is set.
-        None => Err(Errno::Fault),
+        None => Err(Errno::FAULT),
     };
-    tracing::trace!(target: "wasi", call = name, result = ?result.err().unwrap_or(Errno::Success));
+    tracing::trace!(target: "wasi", call = name, result = ?result.err().unwrap_or(Errno::SUCCESS));
     result_to_wasm(result)
 }
 
@@ -78,7 +79,7 @@ pub(crate) fn host_call_no_memory(
     f: impl FnOnce(&mut WasiEnv) -> SysResult<()>,
 ) -> i32 {
     let result = f(env.data_mut());
-    tracing::trace!(target: "wasi", call = name, result = ?result.err().unwrap_or(Errno::Success));
+    tracing::trace!(target: "wasi", call = name, result = ?result.err().unwrap_or(Errno::SUCCESS));
     result_to_wasm(result)
 }
 
@@ -155,10 +156,10 @@ fn enosys_stub(
     let results: Vec<Value> = ty
         .results()
         .iter()
-        .map(|_| Value::I32(to_wasm(Errno::Nosys)))
+        .map(|_| Value::I32(Errno::NOSYS.to_wasm()))
         .collect();
     Function::new_with_env(store, env, ty, move |_env, _args| {
-        tracing::trace!(target: "wasi", call = name, result = ?Errno::Nosys);
+        tracing::trace!(target: "wasi", call = name, result = ?Errno::NOSYS);
         Ok(results.clone())
     })
 }

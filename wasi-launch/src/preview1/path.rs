@@ -17,31 +17,22 @@ use wasi_fs_setup::{
 };
 use wasmer::FunctionEnvMut;
 
+use super::abi::{
+    FDFLAGS_ALL, FILESTAT_SIZE, O_CREAT, O_DIRECTORY, O_EXCL, O_TRUNC, OFLAGS_ALL, encode_filestat,
+};
 use super::common::{
-    DIR_RIGHTS, FILE_RIGHTS, FILESTAT_SIZE, READ_RIGHTS, WRITE_RIGHTS, encode_filestat,
-    follow_flag, read_path, require, time_specs,
+    DIR_RIGHTS, FILE_RIGHTS, READ_RIGHTS, WRITE_RIGHTS, follow_flag, read_path, require, time_specs,
 };
 use super::{GuestPtr, host_call};
 use crate::errno::{Errno, SysResult};
-use crate::fs_errno::fs_errno;
 use crate::guest_memory::GuestMemory;
 use crate::state::WasiEnv;
-
-/// `oflags` bits.
-const O_CREAT: u32 = 1 << 0;
-const O_DIRECTORY: u32 = 1 << 1;
-const O_EXCL: u32 = 1 << 2;
-const O_TRUNC: u32 = 1 << 3;
-const OFLAGS_ALL: u32 = O_CREAT | O_DIRECTORY | O_EXCL | O_TRUNC;
-
-/// Every `fdflags` bit preview1 defines.
-const FDFLAGS_ALL: u32 = 0x1f;
 
 /// The directory entry of `fd`: EBADF if it is not open, ENOTDIR if it is
 /// not a directory, ENOTCAPABLE without `needed`.
 fn dir_entry(state: &WasiEnv, fd: u32, needed: Rights) -> SysResult<&FdEntry> {
-    let entry = state.world.fds().get(fd).map_err(fs_errno)?;
-    entry.dir().map_err(fs_errno)?;
+    let entry = state.world.fds().get(fd).map_err(Errno::from)?;
+    entry.dir().map_err(Errno::from)?;
     require(entry, needed)?;
     Ok(entry)
 }
@@ -59,8 +50,8 @@ fn with_dir<T>(
 ) -> SysResult<T> {
     let entry = dir_entry(state, fd, needed)?;
     let path = read_path(mem, path, path_len)?;
-    let dir = entry.dir().map_err(fs_errno)?;
-    op(dir, &path).map_err(fs_errno)
+    let dir = entry.dir().map_err(Errno::from)?;
+    op(dir, &path).map_err(Errno::from)
 }
 
 /// Runs a host call that only applies `op` to the directory of `fd` and
@@ -92,8 +83,11 @@ fn with_two_dirs<T>(
     let new = dir_entry(state, new_fd, new_needed)?;
     let old_path = read_path(mem, old_path.0, old_path.1)?;
     let new_path = read_path(mem, new_path.0, new_path.1)?;
-    let (old, new) = (old.dir().map_err(fs_errno)?, new.dir().map_err(fs_errno)?);
-    op(old, &old_path, new, &new_path).map_err(fs_errno)
+    let (old, new) = (
+        old.dir().map_err(Errno::from)?,
+        new.dir().map_err(Errno::from)?,
+    );
+    op(old, &old_path, new, &new_path).map_err(Errno::from)
 }
 
 pub(super) fn path_create_directory(
@@ -180,7 +174,7 @@ pub(super) fn path_filestat_set_times(
 ) -> i32 {
     host_call(&mut env, "path_filestat_set_times", |state, mem| {
         let follow = follow_flag(flags)?;
-        let fst = u16::try_from(fst_flags).map_err(|_| Errno::Inval)?;
+        let fst = u16::try_from(fst_flags).map_err(|_| Errno::INVAL)?;
         let (atime, mtime) = time_specs(atim, mtim, fst)?;
         with_dir(
             state,
@@ -248,8 +242,8 @@ pub(super) fn path_symlink(
         let entry = dir_entry(state, fd, Rights::PATH_SYMLINK)?;
         let target = read_path(mem, target, target_len)?;
         let link = read_path(mem, link, link_len)?;
-        let dir = entry.dir().map_err(fs_errno)?;
-        dir.symlink_at(&target, &link).map_err(fs_errno)
+        let dir = entry.dir().map_err(Errno::from)?;
+        dir.symlink_at(&target, &link).map_err(Errno::from)
     })
 }
 
@@ -301,7 +295,7 @@ impl OpenRequest {
         fdflags: u32,
     ) -> SysResult<Self> {
         if oflags & !OFLAGS_ALL != 0 || fdflags & !FDFLAGS_ALL != 0 {
-            return Err(Errno::Inval);
+            return Err(Errno::INVAL);
         }
         // Rights are narrowed to what the directory may pass on; asking for
         // more is not an error (wasi-libc asks for every right it might use).
@@ -357,13 +351,13 @@ pub(super) fn path_open(
         mem.check_range(opened_fd, 4)?;
         let follow = follow_flag(dirflags)?;
         let fds = state.world.fds_mut();
-        let parent = fds.get(fd).map_err(fs_errno)?;
-        let dir = parent.dir().map_err(fs_errno)?;
+        let parent = fds.get(fd).map_err(Errno::from)?;
+        let dir = parent.dir().map_err(Errno::from)?;
         let path = read_path(mem, path, path_len)?;
         // Decided before anything is created: O_CREAT with a full table
         // leaves no file behind.
         if fds.len() >= fds.max() {
-            return Err(Errno::Mfile);
+            return Err(Errno::MFILE);
         }
         let req = OpenRequest::decode(parent.rights, follow, oflags, base, inheriting, fdflags)?;
         require(parent, req.needed)?;
@@ -384,7 +378,7 @@ pub(super) fn path_open(
             }
             other => other,
         };
-        let (object, base) = match opened.map_err(fs_errno)? {
+        let (object, base) = match opened.map_err(Errno::from)? {
             Opened::Dir(d) => (FdObject::Dir(d), req.rights.base & DIR_RIGHTS),
             Opened::File(f) => (FdObject::File(f), req.rights.base & FILE_RIGHTS),
         };
@@ -394,7 +388,7 @@ pub(super) fn path_open(
         };
         let new_fd = fds
             .insert(FdEntry::new(object, rights, req.fdflags))
-            .map_err(fs_errno)?;
+            .map_err(Errno::from)?;
         state.p1.readdir.forget(new_fd);
         Ok(mem.write_u32(opened_fd, new_fd)?)
     })

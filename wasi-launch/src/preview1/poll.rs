@@ -27,16 +27,14 @@ use std::time::{Duration, Instant};
 use wasi_fs_setup::{FdObject, Rights, StdioFd};
 use wasmer::FunctionEnvMut;
 
+use super::abi::{
+    EVENT_SIZE, EVENTTYPE_CLOCK, EVENTTYPE_FD_READ, EVENTTYPE_FD_WRITE, Event, RawSubscription,
+    SUBSCRIPTION_CLOCK_ABSTIME, SUBSCRIPTION_SIZE,
+};
 use super::{GuestPtr, host_call};
 use crate::errno::{Errno, SysResult};
 use crate::runtime::clockid_from_raw;
 use crate::state::WasiEnv;
-
-/// Size of one `subscription` in guest memory.
-const SUBSCRIPTION_SIZE: u32 = 48;
-
-/// Size of one `event` in guest memory.
-const EVENT_SIZE: u32 = 32;
 
 /// Most subscriptions one call may pass.
 ///
@@ -45,14 +43,6 @@ const EVENT_SIZE: u32 = 32;
 /// `poll(2)` callers use (Linux's default `RLIMIT_NOFILE` is 1,024); a larger
 /// count is EINVAL.
 pub const MAX_SUBSCRIPTIONS: u32 = 1 << 16;
-
-/// `eventtype` values.
-const EVENTTYPE_CLOCK: u8 = 0;
-const EVENTTYPE_FD_READ: u8 = 1;
-const EVENTTYPE_FD_WRITE: u8 = 2;
-
-/// `subclockflags::subscription_clock_abstime`.
-const SUBSCRIPTION_CLOCK_ABSTIME: u16 = 1;
 
 /// One decoded subscription.
 #[derive(Debug, Clone, Copy)]
@@ -70,53 +60,25 @@ struct Subscription {
     kind: Kind,
 }
 
-/// One event to report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Event {
-    userdata: u64,
-    error: Errno,
-    eventtype: u8,
-    nbytes: u64,
-}
-
-impl Event {
-    fn encode(&self) -> [u8; EVENT_SIZE as usize] {
-        let mut buf = [0u8; EVENT_SIZE as usize];
-        buf[0..8].copy_from_slice(&self.userdata.to_le_bytes());
-        buf[8..10].copy_from_slice(&u16::from(self.error).to_le_bytes());
-        buf[10] = self.eventtype;
-        buf[16..24].copy_from_slice(&self.nbytes.to_le_bytes());
-        // fd_readwrite.flags (hangup) stays 0.
-        buf
-    }
-}
-
-fn le_u64(b: &[u8], at: usize) -> u64 {
-    let mut a = [0u8; 8];
-    a.copy_from_slice(&b[at..at + 8]);
-    u64::from_le_bytes(a)
-}
-
-fn le_u32(b: &[u8], at: usize) -> u32 {
-    let mut a = [0u8; 4];
-    a.copy_from_slice(&b[at..at + 4]);
-    u32::from_le_bytes(a)
-}
-
 /// Decodes one raw subscription. An unknown event type or clock id fails
 /// the whole call with EINVAL; an absolute deadline on a clock that cannot
 /// be read becomes an immediate event carrying the error.
-fn decode(state: &WasiEnv, raw: &[u8]) -> SysResult<Result<Subscription, Event>> {
-    let userdata = le_u64(raw, 0);
-    let eventtype = raw[8];
+fn decode(
+    state: &WasiEnv,
+    raw: &[u8; SUBSCRIPTION_SIZE as usize],
+) -> SysResult<Result<Subscription, Event>> {
+    let RawSubscription {
+        userdata,
+        eventtype,
+        clock_or_fd,
+        timeout,
+        clock_flags: flags,
+    } = RawSubscription::decode(raw);
     let kind = match eventtype {
         EVENTTYPE_CLOCK => {
-            let clock = le_u32(raw, 16);
-            let timeout = le_u64(raw, 24);
-            let flags = u16::from_le_bytes([raw[40], raw[41]]);
             // An unknown clock fails the whole call, as an undecodable
             // subscription does in wasmtime.
-            let id = clockid_from_raw(clock)?;
+            let id = clockid_from_raw(clock_or_fd)?;
             let remaining = if flags & SUBSCRIPTION_CLOCK_ABSTIME != 0 {
                 state
                     .runtime
@@ -137,10 +99,8 @@ fn decode(state: &WasiEnv, raw: &[u8]) -> SysResult<Result<Subscription, Event>>
                 }
             }
         }
-        EVENTTYPE_FD_READ | EVENTTYPE_FD_WRITE => Kind::Fd {
-            fd: le_u32(raw, 16),
-        },
-        _ => return Err(Errno::Inval),
+        EVENTTYPE_FD_READ | EVENTTYPE_FD_WRITE => Kind::Fd { fd: clock_or_fd },
+        _ => return Err(Errno::INVAL),
     };
     Ok(Ok(Subscription {
         userdata,
@@ -167,7 +127,7 @@ fn fd_readiness(state: &mut WasiEnv, sub: &Subscription, fd: u32) -> Readiness {
         })
     };
     let Ok(entry) = state.world.fds_mut().get_mut(fd) else {
-        return event(Errno::Badf, 0);
+        return event(Errno::BADF, 0);
     };
     let reading = sub.eventtype == EVENTTYPE_FD_READ;
     // Polling needs `poll_fd_readwrite`, or the right to do the I/O polled
@@ -182,24 +142,24 @@ fn fd_readiness(state: &mut WasiEnv, sub: &Subscription, fd: u32) -> Readiness {
         .base
         .intersects(Rights::POLL_FD_READWRITE | direction)
     {
-        return event(Errno::Notcapable, 0);
+        return event(Errno::NOTCAPABLE, 0);
     }
     match entry.object_mut() {
-        FdObject::Dir(_) => event(Errno::Badf, 0),
+        FdObject::Dir(_) => event(Errno::BADF, 0),
         FdObject::File(f) if reading => {
             // The bytes a read would return now; 0 if the host cannot say.
             let size = f.stat().map(|st| st.size).unwrap_or(0);
             let pos = f.seek(std::io::SeekFrom::Current(0)).unwrap_or(size);
-            event(Errno::Success, size.saturating_sub(pos))
+            event(Errno::SUCCESS, size.saturating_sub(pos))
         }
-        FdObject::File(_) => event(Errno::Success, 0),
+        FdObject::File(_) => event(Errno::SUCCESS, 0),
         FdObject::Stdio(s) => match (s.which(), reading) {
             (StdioFd::Stdin, true) if s.is_inherited() => Readiness::HostStdin,
             (StdioFd::Stdin, true) | (StdioFd::Stdout | StdioFd::Stderr, false) => {
-                event(Errno::Success, 0)
+                event(Errno::SUCCESS, 0)
             }
             // Reading stdout or writing stdin: that stream is not open for it.
-            _ => event(Errno::Badf, 0),
+            _ => event(Errno::BADF, 0),
         },
     }
 }
@@ -241,7 +201,7 @@ pub(super) fn poll_oneoff(
 ) -> i32 {
     host_call(&mut env, "poll_oneoff", |state, mem| {
         if nsubscriptions == 0 || nsubscriptions > MAX_SUBSCRIPTIONS {
-            return Err(Errno::Inval);
+            return Err(Errno::INVAL);
         }
         let n = u64::from(nsubscriptions);
         mem.check_range(subscriptions, n * u64::from(SUBSCRIPTION_SIZE))?;
@@ -265,7 +225,7 @@ pub(super) fn poll_oneoff(
             match sub.kind {
                 Kind::Clock { remaining: 0 } => ready.push(Event {
                     userdata: sub.userdata,
-                    error: Errno::Success,
+                    error: Errno::SUCCESS,
                     eventtype: sub.eventtype,
                     nbytes: 0,
                 }),
@@ -280,7 +240,7 @@ pub(super) fn poll_oneoff(
         if !ready.is_empty() && !host_stdin.is_empty() && wait_host_stdin(Some(Duration::ZERO)) {
             ready.extend(host_stdin.drain(..).map(|sub| Event {
                 userdata: sub.userdata,
-                error: Errno::Success,
+                error: Errno::SUCCESS,
                 eventtype: sub.eventtype,
                 nbytes: 0,
             }));
@@ -299,7 +259,7 @@ pub(super) fn poll_oneoff(
             if stdin_ready {
                 ready.extend(host_stdin.iter().map(|sub| Event {
                     userdata: sub.userdata,
-                    error: Errno::Success,
+                    error: Errno::SUCCESS,
                     eventtype: sub.eventtype,
                     nbytes: 0,
                 }));
@@ -310,7 +270,7 @@ pub(super) fn poll_oneoff(
                         .filter(|(_, r)| *r <= earliest)
                         .map(|(sub, _)| Event {
                             userdata: sub.userdata,
-                            error: Errno::Success,
+                            error: Errno::SUCCESS,
                             eventtype: sub.eventtype,
                             nbytes: 0,
                         }),
@@ -327,26 +287,4 @@ pub(super) fn poll_oneoff(
         let count = u32::try_from(ready.len()).unwrap_or(nsubscriptions);
         Ok(mem.write_u32(nevents, count)?)
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn event_layout() {
-        let e = Event {
-            userdata: 0x0102,
-            error: Errno::Badf,
-            eventtype: EVENTTYPE_FD_WRITE,
-            nbytes: 7,
-        };
-        let b = e.encode();
-        assert_eq!(b[0], 2);
-        assert_eq!(b[1], 1);
-        assert_eq!(b[8], 8);
-        assert_eq!(b[10], 2);
-        assert_eq!(b[16], 7);
-        assert_eq!(&b[24..], &[0; 8]);
-    }
 }

@@ -4,6 +4,7 @@ use std::fmt;
 
 use wasmer::FunctionEnvMut;
 
+use super::abi::{IGNORED_SIGNALS, LAST_SIGNAL, STOP_SIGNALS};
 use super::host_call_no_memory;
 use crate::errno::Errno;
 use crate::state::WasiEnv;
@@ -36,18 +37,6 @@ pub(super) fn proc_exit(env: FunctionEnvMut<'_, WasiEnv>, code: u32) -> Result<(
     Err(Termination::Exit(code))
 }
 
-/// The highest signal number preview1 defines (`sys`).
-const LAST_SIGNAL: u8 = 30;
-
-/// Signals whose default action is to be ignored (`chld`, `cont`, `urg`,
-/// `winch`); raising them does nothing.
-const IGNORED_SIGNALS: [u8; 4] = [16, 17, 22, 27];
-
-/// Signals whose default action is to stop the process (`stop`, `tstp`,
-/// `ttin`, `ttou`): there is no job control for a guest, so they are not
-/// supported.
-const STOP_SIGNALS: [u8; 4] = [18, 19, 20, 21];
-
 pub(super) fn proc_raise(
     mut env: FunctionEnvMut<'_, WasiEnv>,
     signal: u32,
@@ -56,7 +45,7 @@ pub(super) fn proc_raise(
         Ok(s) if s <= LAST_SIGNAL => s,
         _ => {
             return Ok(host_call_no_memory(&mut env, "proc_raise", |_| {
-                Err(Errno::Inval)
+                Err(Errno::INVAL)
             }));
         }
     };
@@ -65,7 +54,7 @@ pub(super) fn proc_raise(
     }
     if STOP_SIGNALS.contains(&sig) {
         return Ok(host_call_no_memory(&mut env, "proc_raise", |_| {
-            Err(Errno::Notsup)
+            Err(Errno::NOTSUP)
         }));
     }
     tracing::trace!(target: "wasi", signal = sig, "proc_raise");

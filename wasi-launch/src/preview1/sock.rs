@@ -6,13 +6,12 @@ use wasmer::FunctionEnvMut;
 
 use super::{GuestPtr, host_call_no_memory};
 use crate::errno::{Errno, SysResult};
-use crate::fs_errno::fs_errno;
 use crate::state::WasiEnv;
 
 /// EBADF for a closed fd, ENOTSOCK for any open one.
 fn not_a_socket(state: &WasiEnv, fd: u32) -> SysResult<()> {
-    state.world.fds().get(fd).map_err(fs_errno)?;
-    Err(Errno::Notsock)
+    state.world.fds().get(fd).map_err(Errno::from)?;
+    Err(Errno::NOTSOCK)
 }
 
 pub(super) fn sock_accept(
