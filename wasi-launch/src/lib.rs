@@ -40,8 +40,8 @@
 //!   module through which every guest memory access goes, with checked
 //!   offsets and capped guest-sized allocations; [`errno`] holds the
 //!   preview1 errno and its one conversion from the file world's errors.
-//! - [`runtime`]: what an environment needs from its host (blocking on
-//!   futures, spawning, clocks, entropy), with deterministic replacements.
+//! - [`runtime`]: what an environment needs from its host (clocks,
+//!   waiting, entropy), with deterministic replacements.
 //! - [`engine`] and [`module_cache`]: the compiler choice, and compiled
 //!   modules shared in memory and kept in an on-disk directory that is
 //!   checked before any unsafe load.
@@ -102,6 +102,6 @@ pub use guest_memory::{GuestMemory, MemoryError};
 pub use launcher::{Launcher, LauncherBuilder};
 pub use module_cache::{CacheStats, ModuleCache, ModuleError};
 pub use package::{Package, PackageCache, PackageError};
-pub use runtime::{DefaultRuntime, Runtime, RuntimeExt};
+pub use runtime::{DefaultRuntime, Runtime};
 pub use state::WasiEnv;
 pub use tunables::MAX_TABLE_ELEMENTS;

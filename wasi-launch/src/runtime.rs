@@ -1,25 +1,20 @@
-//! What an environment needs from its host: a way to block on a future, the
-//! clocks, and an entropy source.
+//! What an environment needs from its host: the clocks, waiting, and an
+//! entropy source.
 //!
 //! [`Runtime`] is the trait an environment holds (as `Arc<dyn Runtime>`).
-//! [`DefaultRuntime`] is the one used when the user gives none: it blocks on
-//! futures with [`park_block_on`] (a small executor of our own that parks the
-//! calling thread; no tokio runtime is needed and it never panics), reads the
-//! OS clocks through [`SystemClock`] and OS entropy through [`OsEntropy`].
-//! Its clock and entropy source are injectable: [`FixedClock`] (a fixed or
-//! manually advanced time) and [`SeededEntropy`] (a `rand` `StdRng` seeded
-//! from a `u64`) make a run deterministic.
+//! [`DefaultRuntime`] is the one used when the user gives none: it reads the
+//! OS clocks through [`SystemClock`], waits on them, and reads OS entropy
+//! through [`OsEntropy`]. Its clock and entropy source are injectable:
+//! [`FixedClock`] (a fixed or manually advanced time, where waiting moves
+//! the clock instead of the thread) and [`SeededEntropy`] (a `rand`
+//! `StdRng` seeded from a `u64`) make a run deterministic.
 //!
-//! This module does not spawn tasks or threads: preview1 has neither, and the
-//! guest runs on the caller's thread.
+//! The guest runs on the caller's thread; this module starts no task or
+//! thread.
 
 use std::fmt;
-use std::future::Future;
-use std::pin::{Pin, pin};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::task::{Context, Poll, Wake, Waker};
-use std::thread::{self, Thread};
 use std::time::{Duration, Instant, SystemTime};
 
 use rand::rngs::{StdRng, SysRng};
@@ -50,109 +45,18 @@ pub fn clockid_from_raw(raw: u32) -> SysResult<Clockid> {
 ///
 /// One runtime may serve many environments at once, from several threads.
 pub trait Runtime: Send + Sync + fmt::Debug {
-    /// Drives `task` to completion on the calling thread.
-    ///
-    /// Callers use [`RuntimeExt::block_on`], which also collects the output.
-    /// An implementation that returns before `task` is complete breaks its
-    /// contract; `block_on` then reports [`Incomplete`] instead of a value.
-    fn block_on_dyn(&self, task: Pin<&mut (dyn Future<Output = ()> + '_)>);
-
     /// The current time of `clock`, in nanoseconds.
     fn time(&self, clock: Clockid) -> SysResult<Timestamp>;
 
     /// The resolution of `clock`, in nanoseconds.
     fn resolution(&self, clock: Clockid) -> SysResult<Timestamp>;
 
+    /// Waits `duration` as the guest sees time pass (what `poll_oneoff`
+    /// does with a clock subscription and nothing else ready).
+    fn sleep(&self, duration: Duration);
+
     /// Fills `buf` with random bytes (what `random_get` returns).
     fn fill_random(&self, buf: &mut [u8]) -> SysResult<()>;
-
-    /// Runs `task` in the background, detached from the caller.
-    ///
-    /// The default starts a named OS thread; a runtime that owns a pool
-    /// overrides it. Failing to start the task is EAGAIN, as `pthread_create`
-    /// reports it.
-    fn spawn(&self, task: Box<dyn FnOnce() + Send + 'static>) -> SysResult<()> {
-        thread::Builder::new()
-            .name("wasi-task".into())
-            .spawn(task)
-            .map(drop)
-            .map_err(|_| Errno::AGAIN)
-    }
-}
-
-/// A [`Runtime`] returned from [`Runtime::block_on_dyn`] before the future was
-/// complete.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the runtime returned from block_on before the future completed")]
-pub struct Incomplete;
-
-impl From<Incomplete> for Errno {
-    fn from(_: Incomplete) -> Self {
-        Errno::IO
-    }
-}
-
-/// Typed helpers over any [`Runtime`].
-pub trait RuntimeExt: Runtime {
-    /// Runs `future` to completion on the calling thread and returns its
-    /// output.
-    fn block_on<F: Future>(&self, future: F) -> Result<F::Output, Incomplete> {
-        let mut output = None;
-        {
-            let task = pin!(async {
-                output = Some(future.await);
-            });
-            self.block_on_dyn(task);
-        }
-        output.ok_or(Incomplete)
-    }
-}
-
-impl<R: Runtime + ?Sized> RuntimeExt for R {}
-
-/// Wakes the thread blocked in [`park_block_on`].
-struct ThreadWaker {
-    thread: Thread,
-    woken: AtomicBool,
-}
-
-impl Wake for ThreadWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.woken.store(true, Ordering::Release);
-        self.thread.unpark();
-    }
-}
-
-/// Runs `future` to completion on the calling thread, parking the thread
-/// while the future waits.
-///
-/// Unlike `futures::executor::block_on`, this may be called while another
-/// executor is running on the same thread (a guest run inside a user's
-/// `block_on`): the futures executor panics there ("cannot execute LocalPool
-/// executor from within another executor"), this one does not. It needs no
-/// tokio runtime; a `virtual_fs::host_fs` file drives its I/O on the tokio
-/// handle it was opened with.
-pub fn park_block_on<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    let waker_state = Arc::new(ThreadWaker {
-        thread: thread::current(),
-        woken: AtomicBool::new(false),
-    });
-    let waker = Waker::from(Arc::clone(&waker_state));
-    let mut cx = Context::from_waker(&waker);
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return output;
-        }
-        // `park` may return spuriously: wait for a real wake-up.
-        while !waker_state.woken.swap(false, Ordering::Acquire) {
-            thread::park();
-        }
-    }
 }
 
 /// The clocks a [`DefaultRuntime`] reads.
@@ -162,6 +66,12 @@ pub trait Clock: Send + Sync + fmt::Debug {
 
     /// The resolution of `clock`, in nanoseconds.
     fn resolution(&self, clock: Clockid) -> SysResult<Timestamp>;
+
+    /// Lets `duration` pass on this clock: the default sleeps the calling
+    /// thread; a clock the host drives moves itself instead.
+    fn sleep(&self, duration: Duration) {
+        std::thread::sleep(duration);
+    }
 }
 
 /// The entropy source a [`DefaultRuntime`] reads.
@@ -298,6 +208,12 @@ impl FixedClock {
 }
 
 impl Clock for FixedClock {
+    /// Moves the clock forward by `duration` at once: a guest waiting on a
+    /// fixed clock sees its time pass without the host waiting.
+    fn sleep(&self, duration: Duration) {
+        self.advance(duration);
+    }
+
     fn time(&self, clock: Clockid) -> SysResult<Timestamp> {
         self.resolution(clock)?;
         Ok(if self.step == 0 {
@@ -374,7 +290,7 @@ impl Entropy for SeededEntropy {
 
 /// The runtime used when the user gives none.
 ///
-/// Defaults: [`park_block_on`], [`SystemClock`] and [`OsEntropy`]. Replace the
+/// Defaults: [`SystemClock`] and [`OsEntropy`]. Replace the
 /// clock with [`with_clock`](Self::with_clock) and the entropy source with
 /// [`with_entropy`](Self::with_entropy); [`deterministic`](Self::deterministic)
 /// does both.
@@ -421,16 +337,16 @@ impl Default for DefaultRuntime {
 }
 
 impl Runtime for DefaultRuntime {
-    fn block_on_dyn(&self, task: Pin<&mut (dyn Future<Output = ()> + '_)>) {
-        park_block_on(task);
-    }
-
     fn time(&self, clock: Clockid) -> SysResult<Timestamp> {
         self.clock.time(clock)
     }
 
     fn resolution(&self, clock: Clockid) -> SysResult<Timestamp> {
         self.clock.resolution(clock)
+    }
+
+    fn sleep(&self, duration: Duration) {
+        self.clock.sleep(duration);
     }
 
     fn fill_random(&self, buf: &mut [u8]) -> SysResult<()> {
@@ -470,13 +386,29 @@ mod tests {
             assert_eq!(clock.resolution(id), Ok(1));
         }
         let a = clock.time(Clockid::Monotonic).unwrap();
-        thread::sleep(Duration::from_millis(2));
+        std::thread::sleep(Duration::from_millis(2));
         let b = clock.time(Clockid::Monotonic).unwrap();
         assert!(b >= a + 2_000_000, "{a} {b}");
         let c = clock.time(Clockid::ProcessCputimeId).unwrap();
         assert!(c >= b);
         assert_eq!(clock.time(Clockid::Unknown), Err(Errno::INVAL));
         assert_eq!(clock.resolution(Clockid::Unknown), Err(Errno::INVAL));
+    }
+
+    /// Issue 12: waiting goes through the runtime, so a fixed clock
+    /// controls sleeps too: the clock moves, the thread does not wait.
+    #[test]
+    fn sleeping_on_a_fixed_clock_moves_the_clock_at_once() {
+        let clock = Arc::new(FixedClock::new(5));
+        let rt = DefaultRuntime::new().with_clock(clock.clone());
+        let start = Instant::now();
+        rt.sleep(Duration::from_secs(3600));
+        assert!(start.elapsed() < Duration::from_secs(60));
+        assert_eq!(clock.now(), 5 + 3_600_000_000_000);
+        let real = DefaultRuntime::new();
+        let start = Instant::now();
+        real.sleep(Duration::from_millis(20));
+        assert!(start.elapsed() >= Duration::from_millis(20));
     }
 
     #[test]
@@ -541,61 +473,5 @@ mod tests {
             .fill_random(&mut again)
             .unwrap();
         assert_eq!(bytes, again);
-        assert_eq!(rt.block_on(async { 6 * 7 }), Ok(42));
-    }
-
-    #[test]
-    fn block_on_waits_for_wakeups_from_other_threads() {
-        let rt = DefaultRuntime::new();
-        let (tx, rx) = futures::channel::oneshot::channel::<u32>();
-        let sender = thread::spawn(move || {
-            thread::sleep(Duration::from_millis(20));
-            tx.send(5).ok();
-        });
-        assert_eq!(rt.block_on(rx), Ok(Ok(5)));
-        sender.join().unwrap();
-    }
-
-    #[test]
-    fn block_on_nested_in_another_executor_does_not_panic() {
-        let rt = DefaultRuntime::new();
-        let out = futures::executor::block_on(async { rt.block_on(async { 1 }) });
-        assert_eq!(out, Ok(1));
-        let nested = rt.block_on(async { rt.block_on(async { 2 }) });
-        assert_eq!(nested, Ok(Ok(2)));
-    }
-
-    #[test]
-    fn a_runtime_that_drops_the_task_reports_incomplete() {
-        #[derive(Debug)]
-        struct Lazy;
-        impl Runtime for Lazy {
-            fn block_on_dyn(&self, _task: Pin<&mut (dyn Future<Output = ()> + '_)>) {}
-            fn time(&self, _clock: Clockid) -> SysResult<Timestamp> {
-                Ok(0)
-            }
-            fn resolution(&self, _clock: Clockid) -> SysResult<Timestamp> {
-                Ok(1)
-            }
-            fn fill_random(&self, _buf: &mut [u8]) -> SysResult<()> {
-                Ok(())
-            }
-        }
-        assert_eq!(Lazy.block_on(async { 1 }), Err(Incomplete));
-        assert_eq!(Errno::from(Incomplete), Errno::IO);
-    }
-
-    #[test]
-    fn spawn_runs_the_task_in_the_background() {
-        let (tx, rx) = std::sync::mpsc::channel();
-        DefaultRuntime::new()
-            .spawn(Box::new(move || {
-                let _ = tx.send(thread::current().name().map(str::to_owned));
-            }))
-            .expect("spawned");
-        let name = rx
-            .recv_timeout(Duration::from_secs(10))
-            .expect("the task ran");
-        assert_eq!(name.as_deref(), Some("wasi-task"));
     }
 }

@@ -18,9 +18,10 @@
 //!
 //! Clock subscriptions are relative, or absolute with
 //! `subclockflags::subscription_clock_abstime`, on any clock the runtime
-//! provides; the deadline is computed with the runtime's clock and the
-//! thread sleeps until the earliest one. Events that are ready without
-//! waiting are reported at once, without sleeping.
+//! provides; the deadline is computed with the runtime's clock, and the
+//! runtime waits until the earliest one (a fixed clock moves instead).
+//! Events that are ready without waiting are reported at once, without
+//! sleeping.
 
 use std::time::{Duration, Instant};
 
@@ -250,7 +251,7 @@ pub(super) fn poll_oneoff(
             let timeout = earliest.map(Duration::from_nanos);
             let stdin_ready = if host_stdin.is_empty() {
                 if let Some(t) = timeout {
-                    std::thread::sleep(t);
+                    state.runtime.sleep(t);
                 }
                 false
             } else {
