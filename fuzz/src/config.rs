@@ -9,8 +9,16 @@
 //!   tables too. Validation never panics.
 //! - [`check_cli_forms`]: the four command-line parsers never panic on any
 //!   bytes, accept exactly their documented shapes, and what they accept
-//!   round-trips through `to_bytes`/`parse` (and `Display`/`FromStr` for
-//!   UTF-8 input).
+//!   round-trips through `to_bytes`/`parse` (and `TryFrom<&OsStr>` on
+//!   unix, `Display`/`FromStr` for UTF-8 input).
+//!
+//! The rules are restated here independently of `wasi-config`, except the
+//! package-name rule: which package specifiers and command names are valid
+//! is its public [`check_name`](wasi_config::check_name) and
+//! [`PackageSpecifier`] parser, pinned by their own tests; the oracle
+//! checks that validation applies them to every item and names the right
+//! one. This model is the only one: `wasi-config`'s own property tests
+//! keep only what it does not check.
 //!
 //! Strings are built from a token alphabet ([`Token`]) holding what the
 //! rules care about: nul, `=`, `/`, `.`, `..`, `:`, `::`, non-UTF-8 bytes,
@@ -24,7 +32,7 @@ use std::str::FromStr;
 use arbitrary::Arbitrary;
 use wasi_config::{
     Backing, Capabilities, CommandMapping, ConfigBuilder, ConfigError, DirSpec, EncodedStrings,
-    EnvAssignment, GuestPathProblem, MapDirSpec, Permissions, PreopenSpec,
+    EnvAssignment, GuestPathProblem, MapDirSpec, PackageSpecifier, Permissions, PreopenSpec,
 };
 
 /// One piece of a generated string.
@@ -465,9 +473,9 @@ pub fn build(input: &BuilderOps) -> (ConfigBuilder, Model) {
                 max_tasks,
             } => {
                 let fds = NonZeroUsize::MIN.saturating_add(usize::from(max_open_fds % 16));
-                let mut caps = Capabilities::default().max_open_fds_limit(fds);
+                let mut caps = Capabilities::default().with_max_open_fds(fds);
                 if let Some(t) = max_tasks {
-                    caps = caps.max_tasks(NonZeroUsize::MIN.saturating_add(usize::from(*t)));
+                    caps = caps.with_max_tasks(NonZeroUsize::MIN.saturating_add(usize::from(*t)));
                 }
                 b.capabilities(caps);
                 m.max_open_fds = fds.get();
@@ -509,25 +517,19 @@ pub fn usable_path(p: &[u8]) -> bool {
     !p.is_empty() && !p.contains(&0)
 }
 
-/// Namespace, package and command names: ASCII letters, digits, `-`, `_`,
-/// `.`, starting with a letter or digit.
+/// Namespace, package and command names: `wasi-config`'s own public rule
+/// ([`wasi_config::check_name`], pinned by its tests), so the oracle checks
+/// that validation applies it to every command name and reports the right
+/// one.
 pub fn name_ok(s: &str) -> bool {
-    s.bytes().next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && s.bytes()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+    wasi_config::check_name(s).is_ok()
 }
 
-/// `namespace/name[@requirement]`, the requirement one of [`VALID_REQS`].
+/// `namespace/name[@requirement]`: `wasi-config`'s own public parser
+/// ([`PackageSpecifier`], pinned by its tests), so the oracle checks that
+/// validation parses every package and reports the right one.
 pub fn package_ok(spec: &str) -> bool {
-    let (full, version) = match spec.find('@') {
-        Some(at) => (&spec[..at], Some(&spec[at + 1..])),
-        None => (spec, None),
-    };
-    let mut parts = full.split('/');
-    let (Some(ns), Some(name), None) = (parts.next(), parts.next(), parts.next()) else {
-        return false;
-    };
-    name_ok(ns) && name_ok(name) && version.is_none_or(|v| VALID_REQS.contains(&v))
+    spec.parse::<PackageSpecifier>().is_ok()
 }
 
 fn env_ok(key: &[u8], value: &[u8]) -> bool {
@@ -646,8 +648,9 @@ pub fn error_is_true(m: &Model, error: &ConfigError) -> bool {
             .package_files
             .get(*index)
             .is_some_and(|f| *f == path_bytes(path) && !usable_path(f)),
-        ConfigError::InvalidCommandName { name, .. } => {
-            !name_ok(name) && m.commands.iter().any(|(n, _)| n == name)
+        ConfigError::InvalidCommandName { name, reason } => {
+            wasi_config::check_name(name) == Err(*reason)
+                && m.commands.iter().any(|(n, _)| n == name)
         }
         ConfigError::InvalidCommandPath { name, path } => m
             .commands
@@ -676,7 +679,10 @@ fn check_table(table: &EncodedStrings, entries: impl Iterator<Item = Vec<u8>> + 
     assert_eq!(table.offsets(), offsets);
     assert_eq!(table.count() as usize, offsets.len());
     assert_eq!(table.buf_size() as usize, bytes.len());
-    assert!(table.iter().eq(entries));
+    assert!(table.iter().eq(entries.clone()));
+    for (i, e) in entries.enumerate() {
+        assert_eq!(table.get(i), Some(&e[..]));
+    }
     assert_eq!(table.get(offsets.len()), None);
 }
 
@@ -712,6 +718,9 @@ pub fn check_builder_ops(input: &BuilderOps) {
                     .iter()
                     .map(|(k, v)| [&k[..], b"=", &v[..]].concat()),
             );
+            for (k, v) in &model.envs {
+                assert_eq!(config.env(k), Some(&v[..]));
+            }
             assert_eq!(config.preopens().len(), model.preopens.len());
             for (got, want) in config.preopens().iter().zip(&model.preopens) {
                 assert_eq!(got.guest_path().as_bytes(), want.guest());
@@ -774,8 +783,10 @@ fn split_at_first<'a>(input: &'a [u8], sep: &[u8]) -> Option<(&'a [u8], &'a [u8]
 }
 
 /// Checks one form on `input`: accepted exactly when `shape_ok`; an
-/// accepted value round-trips through `to_bytes`/`parse`, and through
-/// `Display`/`FromStr` when `input` is UTF-8.
+/// accepted value round-trips through `to_bytes`/`parse`, is what
+/// `TryFrom<&OsStr>` makes of the same bytes (on unix, where an `OsStr`
+/// holds any bytes), and round-trips through `Display`/`FromStr` when
+/// `input` is UTF-8.
 fn check_form<T>(
     input: &[u8],
     shape_ok: bool,
@@ -784,6 +795,7 @@ fn check_form<T>(
 ) -> Option<T>
 where
     T: PartialEq + fmt::Debug + fmt::Display + FromStr<Err = ConfigError>,
+    for<'a> T: TryFrom<&'a std::ffi::OsStr, Error = ConfigError>,
 {
     let value = match parse(input) {
         Ok(value) => value,
@@ -796,6 +808,12 @@ where
     assert!(shape_ok, "accepted a malformed input: {value:?}");
     assert_eq!(to_bytes(&value), input);
     assert_eq!(parse(&to_bytes(&value)).as_ref(), Ok(&value));
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let from_os = T::try_from(std::ffi::OsStr::from_bytes(input));
+        assert_eq!(from_os.as_ref(), Ok(&value));
+    }
     if let Ok(text) = std::str::from_utf8(input) {
         let shown = value.to_string();
         assert_eq!(shown, text);
@@ -913,6 +931,77 @@ mod tests {
         for v in INVALID_REQS {
             assert!(v.parse::<wasi_config::semver::VersionReq>().is_err(), "{v}");
         }
+    }
+
+    /// The cases proptest once shrank a failure of the same oracle to (when
+    /// `wasi-config/tests/props.rs` still held a copy of this model).
+    #[test]
+    fn former_proptest_regressions_keep_their_verdicts() {
+        use Token::*;
+        let prog = Text(vec![Byte(b'p'), Byte(b'r'), Byte(b'o'), Byte(b'g')]);
+        let with = |ops: Vec<BuilderOp>| BuilderOps {
+            program_name: prog.clone(),
+            ops,
+        };
+        let cat = Text(vec![Byte(b'c'), Byte(b'a'), Byte(b't')]);
+        let cases = [
+            // `.` and `/` are the same guest directory.
+            with(vec![
+                BuilderOp::MapDir {
+                    guest: Text(vec![Dot]),
+                    host: Text(vec![Lower]),
+                },
+                BuilderOp::MapDir {
+                    guest: Text(vec![Slash]),
+                    host: Text(vec![Lower]),
+                },
+            ]),
+            with(vec![BuilderOp::Env(
+                Text(vec![Byte(b'A')]),
+                Text(vec![Nul]),
+            )]),
+            // An fd limit of 2 leaves no room for stdio.
+            with(vec![BuilderOp::Capabilities {
+                max_open_fds: 1,
+                max_tasks: None,
+            }]),
+            with(vec![
+                BuilderOp::MapCommand {
+                    name: cat.clone(),
+                    host: Text(vec![Lower]),
+                },
+                BuilderOp::MapCommand {
+                    name: cat,
+                    host: Text(vec![Lower]),
+                },
+            ]),
+        ];
+        for case in &cases {
+            check_builder_ops(case);
+        }
+        let errors: Vec<_> = cases
+            .iter()
+            .map(|case| build(case).0.validate().map(|_| ()))
+            .collect();
+        assert!(
+            matches!(
+                &errors[..],
+                [
+                    Err(ConfigError::DuplicateGuestPath {
+                        first: 0,
+                        second: 1,
+                        ..
+                    }),
+                    Err(ConfigError::EnvValueContainsNul { .. }),
+                    Err(ConfigError::TooManyPreopens {
+                        preopens: 0,
+                        max_open_fds: 2
+                    }),
+                    Err(ConfigError::DuplicateCommand { .. }),
+                ]
+            ),
+            "{errors:?}"
+        );
     }
 
     #[test]

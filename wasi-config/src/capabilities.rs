@@ -8,11 +8,15 @@ use std::num::NonZeroUsize;
 /// limit, shared by all its environments, applies) and
 /// at most [`Capabilities::DEFAULT_MAX_OPEN_FDS`] open fds.
 ///
+/// A value type, built by chaining by value: each limit has a setter
+/// `with_<limit>(value)` and a getter `<limit>()` (see the crate's
+/// [naming rule](crate#naming)).
+///
 /// ```
 /// use std::num::NonZeroUsize;
 /// use wasi_config::Capabilities;
-/// let caps = Capabilities::default().max_tasks(NonZeroUsize::new(4).unwrap());
-/// assert_eq!(caps.task_limit(), NonZeroUsize::new(4));
+/// let caps = Capabilities::default().with_max_tasks(NonZeroUsize::new(4).unwrap());
+/// assert_eq!(caps.max_tasks(), NonZeroUsize::new(4));
 /// assert_eq!(caps.max_open_fds().get(), 1024);
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -28,19 +32,20 @@ impl Capabilities {
 
     /// Sets the maximum number of the environment's tasks (threads) running
     /// at once. Each of them also counts against the launcher's limit.
-    pub fn max_tasks(mut self, max: NonZeroUsize) -> Self {
+    pub fn with_max_tasks(mut self, max: NonZeroUsize) -> Self {
         self.max_tasks = Some(max);
         self
     }
 
     /// Sets the maximum number of fds open at once.
-    pub fn max_open_fds_limit(mut self, max: NonZeroUsize) -> Self {
+    pub fn with_max_open_fds(mut self, max: NonZeroUsize) -> Self {
         self.max_open_fds = max;
         self
     }
 
-    /// The task maximum, if one was set.
-    pub fn task_limit(&self) -> Option<NonZeroUsize> {
+    /// The maximum number of the environment's tasks running at once, if
+    /// one was set.
+    pub fn max_tasks(&self) -> Option<NonZeroUsize> {
         self.max_tasks
     }
 

@@ -15,8 +15,9 @@
 //! - preopened directories: host directories or directories of named
 //!   virtual filesystems, their guest paths ([`GuestPath`]) and
 //!   [`Permissions`];
-//! - packages to use, package files to include, mapped commands and
-//!   [`Capabilities`];
+//! - packages to use ([`PackageSpecifier`]), package files to include,
+//!   mapped commands and [`Capabilities`]; every package and command name
+//!   follows one rule, [`check_name`];
 //! - the encoded `args` and `environ` tables ([`EncodedStrings`]), computed
 //!   once at validation, that the syscalls copy out.
 //!
@@ -57,6 +58,28 @@
 //! # Ok::<(), ConfigError>(())
 //! ```
 //!
+//! # Naming
+//!
+//! One rule for every type here, so that a setter cannot be read as a
+//! getter (nor the other way round):
+//!
+//! - A builder only collects options and has no getters, so each setter
+//!   is the option's bare name and takes its value: [`ConfigBuilder`]
+//!   (`&mut self`: `arg(..)`, `env(k, v)`, `capabilities(..)`) and
+//!   [`PreopenSpec`] (by value: `guest_path(..)`, `read(true)`).
+//! - A read-only type only answers, so each getter is the option's bare
+//!   name: [`Config::capabilities`], [`Preopen::guest_path`],
+//!   [`Permissions::read`].
+//! - A value type that is both set and read chains by value; its getter
+//!   keeps the bare name and its setter is `with_` and that name:
+//!   [`Capabilities::with_max_tasks`] and [`Capabilities::max_tasks`],
+//!   [`Capabilities::with_max_open_fds`] and
+//!   [`Capabilities::max_open_fds`]. A new limit follows suit
+//!   (`with_max_memory_bytes(n)`, `max_memory_bytes()`).
+//!
+//! No type mixes `&mut self` and by-value setters, and no name starts with
+//! `get_` or `set_`.
+//!
 //! This crate does not open, stat or create anything: whether a host
 //! directory exists is checked by the file-world layer, and package names
 //! are resolved by the launcher.
@@ -82,7 +105,7 @@ pub use config::Config;
 pub use encoding::EncodedStrings;
 pub use error::{AbiTable, ConfigError, ConfigErrors, GuestPathProblem, Item};
 pub use guest_path::GuestPath;
-pub use package::{MappedCommand, PackageSpecifier};
+pub use package::{MappedCommand, PackageSpecifier, check_name};
 pub use preopen::{Backing, Permissions, Preopen, PreopenSpec, SANDBOX_FS};
 pub use semver;
 

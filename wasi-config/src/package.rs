@@ -9,7 +9,8 @@ use crate::error::ConfigError;
 
 /// A package dependency: `namespace/name`, optionally `@version-requirement`
 /// (a semver requirement such as `1`, `^1.2`, `=1.2.3` or `*`; `*` when
-/// omitted).
+/// omitted). The input is split at its first `@`, then at its first `/`;
+/// both names follow [`check_name`].
 ///
 /// ```
 /// use wasi_config::PackageSpecifier;
@@ -49,24 +50,38 @@ impl PackageSpecifier {
     }
 }
 
-/// Whether `s` is a valid namespace, package or command name segment.
-pub(crate) fn name_problem(s: &str) -> Option<&'static str> {
-    if s.is_empty() {
-        return Some("it is empty");
+/// The package-name rule: checks one name of a package specifier (its
+/// namespace, or the package's name within it) or of a mapped command.
+///
+/// A name is non-empty, holds only ASCII letters, digits, `-`, `_` and `.`,
+/// and starts with a letter or digit (so `.` and `..` are never names). The
+/// error says which part of the rule `name` breaks.
+///
+/// [`PackageSpecifier`]'s parser applies it to both names of
+/// `namespace/name[@version]`; validation applies it to mapped commands.
+///
+/// ```
+/// assert_eq!(wasi_config::check_name("python3.11"), Ok(()));
+/// assert_eq!(wasi_config::check_name(".."), Err("it is `.` or `..`"));
+/// assert!(wasi_config::check_name("a/b").is_err());
+/// ```
+pub fn check_name(name: &str) -> Result<(), &'static str> {
+    if name.is_empty() {
+        return Err("it is empty");
     }
-    if s == "." || s == ".." {
-        return Some("it is `.` or `..`");
+    if name == "." || name == ".." {
+        return Err("it is `.` or `..`");
     }
-    if !s
+    if !name
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
     {
-        return Some("only ASCII letters, digits, `-`, `_` and `.` are allowed");
+        return Err("only ASCII letters, digits, `-`, `_` and `.` are allowed");
     }
-    if !s.as_bytes()[0].is_ascii_alphanumeric() {
-        return Some("it must start with a letter or digit");
+    if !name.as_bytes()[0].is_ascii_alphanumeric() {
+        return Err("it must start with a letter or digit");
     }
-    None
+    Ok(())
 }
 
 impl FromStr for PackageSpecifier {
@@ -84,10 +99,10 @@ impl FromStr for PackageSpecifier {
         let Some((namespace, name)) = full.split_once('/') else {
             return Err(bad("expected `namespace/name[@version]`".into()));
         };
-        if let Some(why) = name_problem(namespace) {
+        if let Err(why) = check_name(namespace) {
             return Err(bad(format!("namespace: {why}")));
         }
-        if let Some(why) = name_problem(name) {
+        if let Err(why) = check_name(name) {
             return Err(bad(format!("name: {why}")));
         }
         let version = match version {
@@ -132,5 +147,76 @@ impl MappedCommand {
     /// The host file holding the module.
     pub fn host_path(&self) -> &Path {
         &self.host
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EMPTY: &str = "it is empty";
+    const DOTS: &str = "it is `.` or `..`";
+    const CHARS: &str = "only ASCII letters, digits, `-`, `_` and `.` are allowed";
+    const START: &str = "it must start with a letter or digit";
+
+    #[test]
+    fn the_name_rule() {
+        for ok in ["a", "Z", "0", "a-b_c.d", "0.1", "a..", "a..b", "ns-1"] {
+            assert_eq!(check_name(ok), Ok(()), "{ok:?}");
+        }
+        for (bad, why) in [
+            ("", EMPTY),
+            (".", DOTS),
+            ("..", DOTS),
+            ("-a", START),
+            ("_a", START),
+            (".a", START),
+            ("a b", CHARS),
+            ("\u{e9}", CHARS),
+            ("a\0", CHARS),
+            ("a=b", CHARS),
+            ("a@b", CHARS),
+            ("a/b", CHARS),
+            ("a:b", CHARS),
+            (" ", CHARS),
+        ] {
+            assert_eq!(check_name(bad), Err(why), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn specifiers_follow_the_name_rule_and_semver() {
+        let p: PackageSpecifier = "ns/pkg".parse().unwrap();
+        assert_eq!((p.namespace(), p.name()), ("ns", "pkg"));
+        assert_eq!(p.version_req(), &semver::VersionReq::STAR);
+        assert_eq!(p.to_string(), "ns/pkg");
+        for req in ["*", "2", "^3.11", "=0.1.2-rc.1", "~1", ">=1.2, <1.5"] {
+            let spec = format!("0/a-b.c@{req}");
+            let p: PackageSpecifier = spec.parse().unwrap();
+            assert_eq!(p.full_name(), "0/a-b.c");
+            assert_eq!(p.version_req(), &req.parse::<semver::VersionReq>().unwrap());
+        }
+        for (bad, reason) in [
+            ("python", "expected `namespace/name[@version]`"),
+            ("ns@1/pkg", "expected `namespace/name[@version]`"),
+            ("/pkg", "namespace: it is empty"),
+            (".ns/pkg", "namespace: it must start"),
+            ("n s/pkg", "namespace: only ASCII"),
+            ("ns/", "name: it is empty"),
+            ("ns/..", "name: it is `.` or `..`"),
+            ("a/b/c", "name: only ASCII"),
+            ("ns/-pkg", "name: it must start"),
+            ("ns/pkg@", "empty version requirement"),
+            ("ns/pkg@latest", "version requirement: "),
+            ("ns/pkg@1@2", "version requirement: "),
+        ] {
+            match bad.parse::<PackageSpecifier>() {
+                Err(ConfigError::InvalidPackageSpecifier { spec, reason: why }) => {
+                    assert_eq!(spec, bad);
+                    assert!(why.starts_with(reason), "{bad:?}: {why}");
+                }
+                other => panic!("{bad:?}: unexpected {other:?}"),
+            }
+        }
     }
 }

@@ -294,7 +294,7 @@ fn virtual_preopen_rules() {
 
 #[test]
 fn too_many_preopens_for_the_fd_limit() {
-    let caps = Capabilities::default().max_open_fds_limit(NonZeroUsize::new(4).unwrap());
+    let caps = Capabilities::default().with_max_open_fds(NonZeroUsize::new(4).unwrap());
     let mut b = ConfigBuilder::new("p");
     b.capabilities(caps).map_dir("/a", "/a");
     assert!(b.validate().is_ok());

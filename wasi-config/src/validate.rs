@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::encoding::EncodedStrings;
 use crate::error::{AbiTable, ConfigError, Item};
 use crate::guest_path::{GuestPath, check_relative_path};
-use crate::package::{MappedCommand, PackageSpecifier, name_problem};
+use crate::package::{MappedCommand, PackageSpecifier, check_name};
 use crate::preopen::{Backing, Preopen};
 
 /// The limits the preview1 ABI puts on the args and environ tables: both
@@ -289,7 +289,7 @@ fn check_package_files(
 fn check_commands(b: &ConfigBuilder, sink: &mut Sink) -> Result<Vec<MappedCommand>, Stop> {
     let mut out: Vec<MappedCommand> = Vec::with_capacity(b.commands.len());
     for (name, host) in &b.commands {
-        if let Some(reason) = name_problem(name) {
+        if let Err(reason) = check_name(name) {
             sink.report(ConfigError::InvalidCommandName {
                 name: name.clone(),
                 reason,

@@ -59,7 +59,7 @@ impl Environment {
         store: &mut Store,
     ) -> Result<WasiInstance, LaunchError> {
         let plane = self.launcher.control_plane();
-        let permit = match self.config.capabilities().task_limit() {
+        let permit = match self.config.capabilities().max_tasks() {
             Some(max) => plane.scope(max).try_acquire()?,
             None => plane.try_acquire()?,
         };

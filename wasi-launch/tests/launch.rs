@@ -525,7 +525,7 @@ fn capability_task_limit_scopes_the_environment_within_the_launcher() {
     let plane = launcher.control_plane();
     let limited = || {
         let mut b = ConfigBuilder::new("hello");
-        b.capabilities(Capabilities::default().max_tasks(NonZeroUsize::MIN));
+        b.capabilities(Capabilities::default().with_max_tasks(NonZeroUsize::MIN));
         let config = b.validate().expect("valid configuration");
         launcher
             .environment_with(config, |w| w.stdout(StdioSlot::capture().0))

@@ -240,7 +240,7 @@ fn setup_hook_errors_are_typed() {
 #[test]
 fn fd_limit_gives_emfile_and_close_frees() {
     let mut cb = ConfigBuilder::new("p");
-    cb.capabilities(Capabilities::default().max_open_fds_limit(NonZeroUsize::new(5).unwrap()));
+    cb.capabilities(Capabilities::default().with_max_open_fds(NonZeroUsize::new(5).unwrap()));
     cb.preopen(
         PreopenSpec::virtual_dir(SANDBOX_FS, "/s")
             .guest_path("/s")
@@ -280,7 +280,7 @@ fn fd_limit_gives_emfile_and_close_frees() {
     assert_eq!(world.fds_mut().get_mut(1).unwrap().position().unwrap(), 3);
     // The config layer refuses too many preopens up front.
     let mut cb = ConfigBuilder::new("p");
-    cb.capabilities(Capabilities::default().max_open_fds_limit(NonZeroUsize::new(3).unwrap()));
+    cb.capabilities(Capabilities::default().with_max_open_fds(NonZeroUsize::new(3).unwrap()));
     cb.preopen(
         PreopenSpec::virtual_dir(SANDBOX_FS, "/s")
             .guest_path("/s")
