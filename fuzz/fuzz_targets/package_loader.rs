@@ -4,7 +4,7 @@
 //! idempotently.
 //!
 //! webc 12 itself panics on some malformed containers; the loader catches
-//! those panics and returns `PackageError::ReaderPanicked`. libFuzzer's
+//! those panics and returns `LaunchError::PackageReaderPanicked`. libFuzzer's
 //! panic hook aborts on every panic, caught or not, so this target replaces
 //! it with a silent hook: a panic that escapes the loader still unwinds to
 //! libfuzzer-sys, which aborts and records the crash.

@@ -2,7 +2,7 @@
 //!
 //! Property: [`check_package_loader`] gives every input to the launcher's
 //! package cache, which answers a package or a typed
-//! [`PackageError`](wasi_launch::PackageError), never a panic; a package it
+//! [`LaunchError`](wasi_launch::LaunchError), never a panic; a package it
 //! accepts has a name and version that index it, commands whose atoms are
 //! either readable or a typed error, and mounts at absolute guest paths.
 //! Inputs are tried as given and behind each webc header, so the parser

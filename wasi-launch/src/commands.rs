@@ -25,68 +25,60 @@ pub enum CommandSource {
     Package(Arc<Package>),
 }
 
-impl Launcher {
-    /// Where the command `name` comes from for `config` (loading the
-    /// configuration's package files and resolving its `uses` first).
-    pub fn find_command(&self, config: &Config, name: &str) -> Result<CommandSource, LaunchError> {
-        if let Some(mapped) = config.commands().iter().rev().find(|c| c.name() == name) {
-            return Ok(CommandSource::Mapped(mapped.host_path().to_path_buf()));
-        }
-        let packages = self.resolve_packages(config)?;
-        if let Some(p) = packages.iter().find(|p| p.has_command(name)) {
-            return Ok(CommandSource::Package(Arc::clone(p)));
-        }
-        let mut available: Vec<String> = config
-            .commands()
-            .iter()
-            .map(|c| c.name().to_string())
-            .collect();
-        for p in &packages {
-            available.extend(p.commands().map(|c| format!("{c} ({p})")));
-        }
-        available.sort();
-        available.dedup();
-        Err(LaunchError::UnknownCommand {
-            name: name.to_string(),
-            available,
-        })
+/// Where the command `name` comes from for `config` (see the module docs
+/// for the order).
+pub(crate) fn find(
+    launcher: &Launcher,
+    config: &Config,
+    name: &str,
+) -> Result<CommandSource, LaunchError> {
+    if let Some(mapped) = config.commands().iter().rev().find(|c| c.name() == name) {
+        return Ok(CommandSource::Mapped(mapped.host_path().to_path_buf()));
     }
-
-    /// The compiled module of the command `name` for `config`: a mapped
-    /// command, or a command of a used package (see the module docs for
-    /// the order).
-    pub fn command_module(&self, config: &Config, name: &str) -> Result<Module, LaunchError> {
-        match self.find_command(config, name)? {
-            CommandSource::Mapped(path) => self.load_module_file(path),
-            CommandSource::Package(p) => self.package_command_module(&p, Some(name)),
-        }
+    let packages = launcher.resolve_packages(config)?;
+    if let Some(p) = packages.iter().find(|p| p.has_command(name)) {
+        return Ok(CommandSource::Package(Arc::clone(p)));
     }
+    let mut available: Vec<String> = config
+        .commands()
+        .iter()
+        .map(|c| c.name().to_string())
+        .collect();
+    for p in &packages {
+        available.extend(p.commands().map(|c| format!("{c} ({p})")));
+    }
+    available.sort();
+    available.dedup();
+    Err(LaunchError::UnknownCommand {
+        name: name.to_string(),
+        available,
+    })
+}
 
-    /// The compiled module of `package`'s command `name`, or of its
-    /// entrypoint when `name` is `None`.
-    pub fn package_command_module(
-        &self,
-        package: &Package,
-        name: Option<&str>,
-    ) -> Result<Module, LaunchError> {
-        let name = match name.or(package.entrypoint()) {
-            Some(n) => n,
-            None => {
-                return Err(LaunchError::NoEntrypoint {
-                    package: package.to_string(),
-                    commands: package.commands().map(str::to_string).collect(),
-                });
-            }
-        };
-        if !package.has_command(name) {
-            let mut available: Vec<String> = package.commands().map(str::to_string).collect();
-            available.sort();
-            return Err(LaunchError::UnknownCommand {
-                name: name.to_string(),
-                available,
+/// The compiled module of `package`'s command `name`, or of its
+/// entrypoint when `name` is `None`.
+pub(crate) fn package_command_module(
+    launcher: &Launcher,
+    package: &Package,
+    name: Option<&str>,
+) -> Result<Module, LaunchError> {
+    let name = match name.or(package.entrypoint()) {
+        Some(n) => n,
+        None => {
+            return Err(LaunchError::NoEntrypoint {
+                package: package.to_string(),
+                commands: package.commands().map(str::to_string).collect(),
             });
         }
-        let wasm = package.command_atom(name)?;
-        self.load_module(&wasm)
+    };
+    if !package.has_command(name) {
+        let mut available: Vec<String> = package.commands().map(str::to_string).collect();
+        available.sort();
+        return Err(LaunchError::UnknownCommand {
+            name: name.to_string(),
+            available,
+        });
     }
+    let wasm = package.command_atom(name)?;
+    launcher.load_module(&wasm)
 }

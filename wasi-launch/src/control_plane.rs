@@ -5,8 +5,8 @@
 //! admits a task while fewer than `max` are running (one comparison, `<`), so
 //! exactly `max` tasks can run at once. The returned [`TaskPermit`] releases
 //! its slot when dropped, on every exit path including a panic. Exceeding the
-//! limit is a [`TaskLimitError`] naming the configured maximum; a host
-//! function reports it to the guest as EAGAIN.
+//! limit is a [`LaunchError::TaskLimit`] naming the configured maximum; a
+//! host function reports it to the guest as EAGAIN.
 //!
 //! A [`scope`](ControlPlane::scope) is a plane inside another, for one
 //! environment whose capabilities set its own task maximum: a task admitted
@@ -20,7 +20,7 @@ use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use crate::errno::Errno;
+use crate::error::LaunchError;
 
 /// Default tasks allowed per CPU.
 ///
@@ -60,20 +60,6 @@ impl Tid {
 impl fmt::Display for Tid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
-    }
-}
-
-/// The task limit was reached.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("task limit reached: at most {max} tasks may run at once")]
-pub struct TaskLimitError {
-    /// The configured maximum.
-    pub max: NonZeroUsize,
-}
-
-impl From<TaskLimitError> for Errno {
-    fn from(_: TaskLimitError) -> Self {
-        Errno::AGAIN
     }
 }
 
@@ -145,7 +131,7 @@ impl ControlPlane {
     /// process id and thread id. In a [`scope`](Self::scope), the task must
     /// also be admitted by every plane above it; the error names the maximum
     /// of the plane that refused.
-    pub fn try_acquire(&self) -> Result<TaskPermit, TaskLimitError> {
+    pub fn try_acquire(&self) -> Result<TaskPermit, LaunchError> {
         let max = self.shared.max;
         let admitted =
             self.shared
@@ -153,7 +139,7 @@ impl ControlPlane {
                 .fetch_update(Ordering::AcqRel, Ordering::Acquire, |running| {
                     (running < max.get()).then_some(running + 1)
                 });
-        let before = admitted.map_err(|_| TaskLimitError { max })?;
+        let before = admitted.map_err(|_| LaunchError::TaskLimit { max })?;
         // Owns the slot from here on: a refusal above releases it.
         let slot = Slot(Arc::clone(&self.shared));
         let outer = match &self.shared.parent {
@@ -239,18 +225,25 @@ mod tests {
         NonZeroUsize::new(n).unwrap()
     }
 
+    /// The maximum a refusal names.
+    fn refused_max(r: Result<TaskPermit, LaunchError>) -> NonZeroUsize {
+        match r {
+            Err(LaunchError::TaskLimit { max }) => max,
+            other => panic!("not a task limit refusal: {other:?}"),
+        }
+    }
+
     #[test]
     fn admits_exactly_max_and_reports_it() {
         let plane = ControlPlane::new(nz(3));
         let permits: Vec<_> = (0..3).map(|_| plane.try_acquire().unwrap()).collect();
         assert_eq!(plane.running(), 3);
         let err = plane.try_acquire().unwrap_err();
-        assert_eq!(err.max, nz(3));
+        assert_eq!(refused_max(Err(err)), nz(3));
         assert_eq!(
-            err.to_string(),
+            plane.try_acquire().unwrap_err().to_string(),
             "task limit reached: at most 3 tasks may run at once"
         );
-        assert_eq!(Errno::from(err), Errno::AGAIN);
         assert_eq!(plane.running(), 3, "a refusal holds no slot");
         drop(permits);
         assert_eq!(plane.running(), 0);
@@ -298,7 +291,7 @@ mod tests {
         let a = env.try_acquire().unwrap();
         let b = env.try_acquire().unwrap();
         assert_eq!(
-            env.try_acquire().unwrap_err().max,
+            refused_max(env.try_acquire()),
             nz(2),
             "the scope refuses"
         );
@@ -310,13 +303,13 @@ mod tests {
         // The launcher is full now: another scope's task is refused with
         // the launcher's maximum, and the refused slot is given back.
         let other = launcher.scope(nz(5));
-        assert_eq!(other.try_acquire().unwrap_err().max, nz(3));
+        assert_eq!(refused_max(other.try_acquire()), nz(3));
         assert_eq!(other.running(), 0);
         drop(a);
         assert_eq!((env.running(), launcher.running()), (1, 2));
         let c = other.try_acquire().unwrap();
         assert_eq!((other.running(), launcher.running()), (1, 3));
-        assert_eq!(env.try_acquire().unwrap_err().max, nz(3));
+        assert_eq!(refused_max(env.try_acquire()), nz(3));
         drop((b, c, direct));
         assert_eq!(
             (env.running(), other.running(), launcher.running()),
@@ -367,7 +360,7 @@ mod tests {
                                 thread::yield_now();
                                 drop(permit);
                             }
-                            Err(err) => assert_eq!(err.max.get(), MAX),
+                            Err(err) => assert_eq!(refused_max(Err(err)).get(), MAX),
                         }
                     }
                     admitted

@@ -6,9 +6,11 @@ use wasi_config::Config;
 use wasi_fs_setup::World;
 use wasmer::{FunctionEnv, Instance, InstantiationError, Module, RuntimeError, Store};
 
-use crate::error::{ExitStatus, LaunchError};
+use crate::error::LaunchError;
+use crate::exit_status::ExitStatus;
 use crate::launcher::Launcher;
 use crate::preview1::{self, Termination};
+use crate::runtime::Runtime;
 use crate::state::WasiEnv;
 
 /// A validated configuration and its file world, bound to a [`Launcher`]:
@@ -18,6 +20,7 @@ pub struct Environment {
     launcher: Launcher,
     config: Arc<Config>,
     world: World,
+    runtime: Arc<dyn Runtime>,
 }
 
 impl std::fmt::Debug for Environment {
@@ -30,10 +33,12 @@ impl std::fmt::Debug for Environment {
 
 impl Environment {
     pub(crate) fn new(launcher: Launcher, config: Arc<Config>, world: World) -> Self {
+        let runtime = Arc::clone(launcher.runtime());
         Environment {
             launcher,
             config,
             world,
+            runtime,
         }
     }
 
@@ -45,6 +50,21 @@ impl Environment {
     /// The file world the guest will see.
     pub fn world(&self) -> &World {
         &self.world
+    }
+
+    /// The clocks, waiting and entropy this guest gets: the launcher's
+    /// unless [`with_runtime`](Self::with_runtime) chose others.
+    pub fn runtime(&self) -> &Arc<dyn Runtime> {
+        &self.runtime
+    }
+
+    /// Gives this guest its own clocks, waiting and entropy (a
+    /// deterministic clock for one guest, say) instead of the launcher's;
+    /// other environments of the launcher, and its module cache, are not
+    /// affected.
+    pub fn with_runtime(mut self, runtime: Arc<dyn Runtime>) -> Self {
+        self.runtime = runtime;
+        self
     }
 
     /// Instantiates `module` in `store` with the preview1 imports.
@@ -69,7 +89,7 @@ impl Environment {
                 memory: None,
                 config: self.config,
                 world: self.world,
-                runtime: Arc::clone(self.launcher.runtime()),
+                runtime: self.runtime,
                 permit: Some(permit),
                 p1: Default::default(),
             },

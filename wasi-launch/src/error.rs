@@ -1,40 +1,13 @@
-//! The errors of this layer.
+//! The one error type of this layer.
 
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
-use crate::control_plane::TaskLimitError;
-use crate::module_cache::ModuleError;
-use crate::package::PackageError;
-use crate::package::resolve::MissingPackage;
+use crate::exit_status::ExitStatus;
 
-/// How a guest run ended when it ended by itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExitStatus {
-    /// `proc_exit(code)`, or code 0 when `_start` returned.
-    Exited(u32),
-    /// `proc_raise(signal)` with a signal whose default action ends the
-    /// process.
-    Signaled(u8),
-}
-
-impl ExitStatus {
-    /// The status as a process exit code: the guest's code, or 128 plus the
-    /// signal number, as a shell reports a process killed by a signal.
-    pub fn code(self) -> i32 {
-        match self {
-            // Exit codes are u32 in preview1; the host truncates as POSIX does.
-            ExitStatus::Exited(code) => code as i32,
-            ExitStatus::Signaled(sig) => 128 + i32::from(sig),
-        }
-    }
-
-    /// Whether the guest exited with code 0.
-    pub fn success(self) -> bool {
-        self == ExitStatus::Exited(0)
-    }
-}
-
-/// A problem launching or running a guest.
+/// A problem launching or running a guest: the one public error type of
+/// this crate. Each variant names the offending item (a path, a package, a
+/// command, a limit) and chains the error it came from.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum LaunchError {
@@ -56,13 +29,16 @@ pub enum LaunchError {
         #[source]
         source: std::io::Error,
     },
-    /// The module does not parse, validate or compile.
-    #[error(transparent)]
-    Module(#[from] ModuleError),
+    /// The bytes are neither a wasm binary nor valid `.wat` text.
+    #[error("the module is neither a wasm binary nor valid wasm text")]
+    ModuleText(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The wasm binary does not validate or compile.
+    #[error("the module does not compile")]
+    Compile(#[source] Box<wasmer::CompileError>),
     /// The module's imports cannot be satisfied (an import from another
     /// module, an unknown or mistyped preview1 import), or wasmer could not
     /// create its memories or tables (a table over the launcher's bound).
-    #[error("cannot instantiate the module: {0}")]
+    #[error("cannot instantiate the module")]
     Link(#[source] Box<wasmer::InstantiationError>),
     /// The module is not a WASI command.
     #[error("not a WASI module: {reason}")]
@@ -92,10 +68,16 @@ pub enum LaunchError {
         message: String,
         /// The wasm backtrace, innermost frame first.
         backtrace: Vec<String>,
+        /// The runtime error the trap came from.
+        #[source]
+        source: Box<wasmer::RuntimeError>,
     },
-    /// The task limit of the launcher's control plane was reached.
-    #[error(transparent)]
-    TaskLimit(#[from] TaskLimitError),
+    /// A task limit was reached: the launcher's, or an environment's own.
+    #[error("task limit reached: at most {max} tasks may run at once")]
+    TaskLimit {
+        /// The maximum of the limit that refused.
+        max: NonZeroUsize,
+    },
     /// What the guest wrote could not be flushed when it ended.
     #[error("flushing the guest's files after it ended ({status:?}) failed")]
     Flush {
@@ -105,12 +87,75 @@ pub enum LaunchError {
         #[source]
         source: Box<wasi_fs_setup::FsError>,
     },
-    /// A package could not be loaded or used.
-    #[error(transparent)]
-    Package(Box<PackageError>),
+    /// A package file could not be read.
+    #[error("cannot read package {}", path.display())]
+    ReadPackage {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The bytes are not a webc container (bad or short header).
+    #[error("not a webc package")]
+    NotWebc(#[source] Box<webc::DetectError>),
+    /// The container's format version is not v2 or v3.
+    #[error("unsupported webc version {version} (only v2 and v3 are read)")]
+    UnsupportedWebcVersion {
+        /// The version in the header.
+        version: String,
+    },
+    /// The container is malformed or truncated.
+    #[error("malformed webc package")]
+    MalformedPackage(#[source] Box<webc::ContainerError>),
+    /// The webc reader panicked on these bytes (caught).
+    #[error("malformed webc package: the reader failed while {stage}")]
+    PackageReaderPanicked {
+        /// What was being read.
+        stage: &'static str,
+    },
+    /// The package manifest lacks something a package needs, or holds
+    /// something invalid.
+    #[error("invalid package manifest: {reason}")]
+    PackageManifest {
+        /// What is wrong.
+        reason: String,
+    },
+    /// A package volume is larger than the loader accepts.
+    #[error("volume `{volume}` has more than {max} entries")]
+    VolumeTooLarge {
+        /// The volume.
+        volume: String,
+        /// [`MAX_VOLUME_ENTRIES`](crate::MAX_VOLUME_ENTRIES).
+        max: usize,
+    },
+    /// Another package with the same name and exact version is already in
+    /// the package cache.
+    #[error("package {name}@{version} is already loaded with different contents")]
+    PackageConflict {
+        /// The full name.
+        name: String,
+        /// The version both claim.
+        version: semver::Version,
+    },
+    /// A package command cannot be run.
+    #[error("package {package}: command `{command}`: {reason}")]
+    PackageCommand {
+        /// The package (`name@version`).
+        package: String,
+        /// The command.
+        command: String,
+        /// Why.
+        reason: String,
+    },
     /// A used package is not in the package cache.
-    #[error(transparent)]
-    MissingPackage(Box<MissingPackage>),
+    #[error("package {spec} is not in the package cache ({})", holds(available))]
+    MissingPackage {
+        /// The specifier as written.
+        spec: String,
+        /// What the cache holds (`name@version`), sorted.
+        available: Vec<String>,
+    },
     /// No mapped command or used package provides the command.
     #[error("unknown command `{name}` (available: {})", if available.is_empty() { "none".to_string() } else { available.join(", ") })]
     UnknownCommand {
@@ -129,15 +174,11 @@ pub enum LaunchError {
     },
 }
 
-impl From<PackageError> for LaunchError {
-    fn from(e: PackageError) -> Self {
-        LaunchError::Package(Box::new(e))
-    }
-}
-
-impl From<MissingPackage> for LaunchError {
-    fn from(e: MissingPackage) -> Self {
-        LaunchError::MissingPackage(Box::new(e))
+fn holds(available: &[String]) -> String {
+    if available.is_empty() {
+        "the cache is empty".to_string()
+    } else {
+        format!("it holds {}", available.join(", "))
     }
 }
 
@@ -166,6 +207,7 @@ impl LaunchError {
         LaunchError::Trap {
             message: e.message(),
             backtrace,
+            source: Box::new(e.clone()),
         }
     }
 }

@@ -208,37 +208,44 @@ impl<'a> GuestMemory<'a> {
             .map_err(|_| self.after_check_failed(ptr, len))
     }
 
+    #[cfg(test)]
     fn read_array<const N: usize>(&self, ptr: GuestPtr) -> Result<[u8; N], MemoryError> {
         let mut bytes = [0u8; N];
         self.read(ptr, &mut bytes)?;
         Ok(bytes)
     }
 
+    #[cfg(test)]
     /// Reads one byte at `ptr`.
     pub fn read_u8(&self, ptr: GuestPtr) -> Result<u8, MemoryError> {
         self.read_array::<1>(ptr).map(|[b]| b)
     }
 
+    #[cfg(test)]
     /// Reads a little-endian `u16` at `ptr` (any alignment).
     pub fn read_u16(&self, ptr: GuestPtr) -> Result<u16, MemoryError> {
         self.read_array(ptr).map(u16::from_le_bytes)
     }
 
+    #[cfg(test)]
     /// Reads a little-endian `u32` at `ptr` (any alignment).
     pub fn read_u32(&self, ptr: GuestPtr) -> Result<u32, MemoryError> {
         self.read_array(ptr).map(u32::from_le_bytes)
     }
 
+    #[cfg(test)]
     /// Reads a little-endian `u64` at `ptr` (any alignment).
     pub fn read_u64(&self, ptr: GuestPtr) -> Result<u64, MemoryError> {
         self.read_array(ptr).map(u64::from_le_bytes)
     }
 
+    #[cfg(test)]
     /// Writes one byte at `ptr`.
     pub fn write_u8(&self, ptr: GuestPtr, value: u8) -> Result<(), MemoryError> {
         self.write(ptr, &[value])
     }
 
+    #[cfg(test)]
     /// Writes `value` little-endian at `ptr` (any alignment).
     pub fn write_u16(&self, ptr: GuestPtr, value: u16) -> Result<(), MemoryError> {
         self.write(ptr, &value.to_le_bytes())

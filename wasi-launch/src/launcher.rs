@@ -10,6 +10,7 @@ use wasi_fs_setup::{World, WorldBuilder};
 use wasmer::sys::NativeEngineExt;
 use wasmer::{Engine, Module};
 
+use crate::commands::{self, CommandSource};
 use crate::control_plane::ControlPlane;
 use crate::engine::Compiler;
 use crate::environment::Environment;
@@ -123,6 +124,34 @@ impl Launcher {
         self.load_module(&bytes)
     }
 
+    /// Where the command `name` comes from for `config`: the
+    /// configuration's mapped commands (the last mapping of a name wins),
+    /// then the used packages in the order the configuration names them
+    /// (loading its package files and resolving its `uses` first).
+    pub fn find_command(&self, config: &Config, name: &str) -> Result<CommandSource, LaunchError> {
+        commands::find(self, config, name)
+    }
+
+    /// The compiled module of the command `name` for `config`: a mapped
+    /// command, or a command of a used package (see
+    /// [`find_command`](Self::find_command) for the order).
+    pub fn command_module(&self, config: &Config, name: &str) -> Result<Module, LaunchError> {
+        match self.find_command(config, name)? {
+            CommandSource::Mapped(path) => self.load_module_file(path),
+            CommandSource::Package(p) => self.package_command_module(&p, Some(name)),
+        }
+    }
+
+    /// The compiled module of `package`'s command `name`, or of its
+    /// entrypoint when `name` is `None`.
+    pub fn package_command_module(
+        &self,
+        package: &Package,
+        name: Option<&str>,
+    ) -> Result<Module, LaunchError> {
+        commands::package_command_module(self, package, name)
+    }
+
     /// An environment for `config` with the default file world (host
     /// stdio inherited, the in-memory sandbox as the `sandbox` filesystem),
     /// plus the volumes of the packages it uses, read-only (see
@@ -152,7 +181,7 @@ impl Launcher {
     /// An environment for `config` over a file world built by the caller
     /// from the same configuration. Nothing is added to that world: to
     /// mount used packages, build it with
-    /// [`package::mount_packages`](crate::package::mount_packages).
+    /// [`mount_packages`](crate::mount_packages).
     pub fn environment_with_world(&self, config: Config, world: World) -> Environment {
         Environment::new(self.clone(), Arc::new(config), world)
     }

@@ -31,24 +31,32 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Modules:
-//! - [`launcher`]: the [`Launcher`] (one engine, module cache, package
-//!   cache, control plane and runtime shared by every environment) and
-//!   [`environment`]: an [`Environment`] that instantiates and runs a module,
-//!   flushing every fd on every exit path.
-//! - [`preview1`]: the host functions, by area; [`guest_memory`] is the one
-//!   module through which every guest memory access goes, with checked
-//!   offsets and capped guest-sized allocations; [`errno`] holds the
-//!   preview1 errno and its one conversion from the file world's errors.
-//! - [`runtime`]: what an environment needs from its host (clocks,
-//!   waiting, entropy), with deterministic replacements.
-//! - [`engine`] and [`module_cache`]: the compiler choice, and compiled
-//!   modules shared in memory and kept in an on-disk directory that is
-//!   checked before any unsafe load.
-//! - [`package`] and [`commands`]: webc packages, `uses` resolution, package
-//!   and mapped commands.
-//! - [`control_plane`]: the limit on concurrently running tasks, as RAII
-//!   permits, and the process and thread ids.
+//! # Where things live
+//!
+//! The crate's public API is the flat list of items below; its modules are
+//! private, one concept each:
+//! - `launcher` and `environment`: the [`Launcher`] (one engine, module
+//!   cache, package cache, control plane and runtime shared by every
+//!   environment) and the [`Environment`] that instantiates and runs a
+//!   module, flushing every fd on every exit path; `exit_status` holds
+//!   [`ExitStatus`], `error` the one error type [`LaunchError`].
+//! - `preview1`: the host functions, by area, with every ABI layout and
+//!   flag mask in `preview1/abi.rs`; `guest_memory` is the one module
+//!   through which every guest memory access goes, with checked offsets and
+//!   capped guest-sized allocations; `errno` holds the preview1 [`Errno`]
+//!   and its one conversion from the file world's errors.
+//! - `runtime`: what an environment needs from its host ([`Runtime`]:
+//!   clocks, waiting, entropy), with deterministic replacements.
+//! - `engine`, `tunables` and `module_cache`: the [`Compiler`], the engine
+//!   tunables (table bound) and compiled modules shared in memory and kept in
+//!   an on-disk directory that is checked before any unsafe load
+//!   ([`ModuleCache`]).
+//! - `package` and `commands`: webc packages ([`Package`],
+//!   [`PackageCache`]), `uses` resolution, package and mapped commands
+//!   ([`CommandSource`]).
+//! - `control_plane`: the limit on concurrently running tasks, as RAII
+//!   permits ([`ControlPlane`], [`TaskPermit`]), and the process and thread
+//!   ids.
 //!
 //! # Host memory a guest controls
 //!
@@ -58,50 +66,62 @@
 //! | what | bound | past it |
 //! |---|---|---|
 //! | one table's elements | [`MAX_TABLE_ELEMENTS`] (10 million, 80 MB), [`LauncherBuilder::max_table_elements`] | `table.grow` returns -1; a larger minimum fails to instantiate |
-//! | `fd_readdir` listings kept per environment | [`preview1::MAX_LISTING_BYTES`] (64 MiB), shared between fds of one directory | least recently read dropped, taken again when needed |
-//! | iovec arrays copied per call | [`guest_memory::MAX_IOVS`] (1024) | EINVAL |
-//! | host buffer of one transfer (`fd_read`, `fd_write`, `random_get`, ...) | [`guest_memory::CHUNK_LEN`] (64 KiB) | streamed in pieces |
-//! | a guest path | `wasi_fs_setup::resolve::PATH_MAX` (4096) | ENAMETOOLONG |
-//! | `poll_oneoff` subscriptions per call | [`preview1::poll::MAX_SUBSCRIPTIONS`] (65,536, 3 MiB) | EINVAL |
+//! | `fd_readdir` listings kept per environment | [`MAX_LISTING_BYTES`] (64 MiB), shared between fds of one directory | least recently read dropped, taken again when needed |
+//! | iovec arrays copied per call | [`MAX_IOVS`] (1024) | EINVAL |
+//! | host buffer of one transfer (`fd_read`, `fd_write`, `random_get`, ...) | [`CHUNK_LEN`] (64 KiB) | streamed in pieces |
+//! | a guest path | `wasi_fs_setup::PATH_MAX` (4096) | ENAMETOOLONG |
+//! | `poll_oneoff` subscriptions per call | [`MAX_SUBSCRIPTIONS`] (65,536, 3 MiB) | EINVAL |
 //! | captured stdout or stderr | [`wasi_fs_setup::MAX_CAPTURE_BYTES`] (256 MiB) unless set | short write, then ENOSPC |
 //! | the in-memory sandbox (file data and objects) | [`wasi_fs_setup::MAX_SANDBOX_BYTES`] (1 GiB) unless set | ENOSPC, checked before allocating |
 //! | open fds | `Capabilities` (1024 by default) | EMFILE |
 //! | inode numbers of a virtual filesystem | one per object of that filesystem | (bounded by the filesystem) |
 //!
 //! Packages and modules are chosen by the host, never by the guest; a module
-//! cache file is read only up to [`module_cache::MAX_FILE_LEN`]. Linear
+//! cache file is read only up to [`MAX_CACHE_FILE_LEN`]. Linear
 //! memory is bounded by the module's own maximum (4 GiB for `wasm32`).
 //!
-//! `unsafe` code is denied in the whole crate except [`module_cache`], whose
+//! `unsafe` code is denied in the whole crate except `module_cache`, whose
 //! one `unsafe` block (`Module::deserialize`) carries a `SAFETY` comment, and
 //! the engine tunables (the table bound, [`MAX_TABLE_ELEMENTS`]), whose two
 //! blocks forward wasmer's own `unsafe` constructors.
 
-pub mod commands;
-pub mod control_plane;
-pub mod engine;
-pub mod environment;
-pub mod errno;
-pub mod error;
-pub mod guest_memory;
-pub mod launcher;
-pub mod module_cache;
-pub mod package;
-pub mod preview1;
-pub mod runtime;
-pub mod state;
+mod commands;
+mod control_plane;
+mod engine;
+mod environment;
+mod errno;
+mod error;
+mod exit_status;
+mod guest_memory;
+mod launcher;
+mod module_cache;
+mod package;
+mod preview1;
+mod runtime;
+mod state;
 mod tunables;
 
 pub use commands::CommandSource;
-pub use control_plane::{ControlPlane, TaskLimitError, TaskPermit};
-pub use engine::{Compiler, EngineIdentity};
+pub use control_plane::{ControlPlane, DEFAULT_TASKS_PER_CPU, Pid, TaskPermit, Tid};
+pub use engine::{Compiler, EngineIdentity, WASMER_VERSION};
 pub use environment::{Environment, WasiInstance};
 pub use errno::{Errno, SysResult};
-pub use error::{ExitStatus, LaunchError};
-pub use guest_memory::{GuestMemory, MemoryError};
+pub use error::LaunchError;
+pub use exit_status::ExitStatus;
+pub use guest_memory::{CHUNK_LEN, MAX_IOVS};
 pub use launcher::{Launcher, LauncherBuilder};
-pub use module_cache::{CacheStats, ModuleCache, ModuleError};
-pub use package::{Package, PackageCache, PackageError};
-pub use runtime::{DefaultRuntime, Runtime};
+pub use module_cache::{
+    CacheKey, CacheStats, FILE_EXTENSION as CACHE_FILE_EXTENSION,
+    FILE_FORMAT_VERSION as CACHE_FILE_FORMAT_VERSION, FILE_MAGIC as CACHE_FILE_MAGIC,
+    MAX_FILE_LEN as MAX_CACHE_FILE_LEN, MAX_KEY_LEN as MAX_CACHE_KEY_LEN, ModuleCache,
+};
+pub use package::{MAX_VOLUME_ENTRIES, Package, PackageCache, VolumeMount, mount_packages};
+pub use preview1::{
+    MAX_LISTING_BYTES, MAX_SUBSCRIPTIONS, PREVIEW1_FUNCTIONS, PREVIEW1_MODULE, Termination,
+};
+pub use runtime::{
+    Clock, DefaultRuntime, Entropy, FixedClock, OsEntropy, Runtime, SeededEntropy, SystemClock,
+    Timestamp,
+};
 pub use state::WasiEnv;
 pub use tunables::MAX_TABLE_ELEMENTS;

@@ -83,10 +83,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rustix::fs::{FileType, Mode, OFlags, Stat};
 use rustix::io::Errno;
-use wasmer::{CompileError, Engine, Module};
+use wasmer::{Engine, Module};
 use webc::bytes::Bytes;
 
 use crate::engine::EngineIdentity;
+use crate::error::LaunchError;
 
 /// First bytes of a cache file written by this crate.
 pub const FILE_MAGIC: [u8; 8] = *b"WLMODC\0\x01";
@@ -150,18 +151,6 @@ impl fmt::Display for CacheKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
-}
-
-/// A module that could not be turned into a compiled [`Module`].
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ModuleError {
-    /// The bytes are not a wasm binary and do not parse as `.wat` text.
-    #[error("the module is neither a wasm binary nor valid wasm text")]
-    Text(#[source] Box<dyn std::error::Error + Send + Sync>),
-    /// The binary does not validate or compile.
-    #[error("the module does not compile")]
-    Compile(#[source] Box<CompileError>),
 }
 
 /// Counters of what a [`ModuleCache`] did, for tests and diagnostics.
@@ -308,13 +297,13 @@ impl ModuleCache {
     /// The compiled module for `bytes` (a wasm binary or `.wat` text): from
     /// memory, else from the disk directory, else compiled (and then written
     /// to the disk directory).
-    pub fn get_or_compile(&self, bytes: &[u8]) -> Result<Module, ModuleError> {
+    pub fn get_or_compile(&self, bytes: &[u8]) -> Result<Module, LaunchError> {
         let text_hash: Option<[u8; 32]> =
             (!bytes.starts_with(WASM_MAGIC)).then(|| blake3::hash(bytes).into());
         if let Some(module) = text_hash.as_ref().and_then(|hash| self.text_hit(hash)) {
             return Ok(module);
         }
-        let wasm = wasmer::wat2wasm(bytes).map_err(|err| ModuleError::Text(Box::new(err)))?;
+        let wasm = wasmer::wat2wasm(bytes).map_err(|err| LaunchError::ModuleText(Box::new(err)))?;
         let key = self.key(&wasm);
         if let Some(hash) = text_hash {
             lock(&self.text_keys).insert(hash, key.clone());
@@ -341,7 +330,7 @@ impl ModuleCache {
         }
         bump(&self.counters.compiles);
         let module = Module::from_binary(&self.engine, &wasm)
-            .map_err(|err| ModuleError::Compile(Box::new(err)))?;
+            .map_err(|err| LaunchError::Compile(Box::new(err)))?;
         tracing::debug!(%key, "module cache: compiled");
         if let Some((dir, checked)) = store_into {
             self.store(dir, checked, &key, &module);
@@ -823,13 +812,13 @@ mod tests {
     fn bad_modules_are_errors() {
         let cache = ModuleCache::new(Compiler::Singlepass.engine());
         let err = cache.get_or_compile(b"(module (func").unwrap_err();
-        assert!(matches!(err, ModuleError::Text(_)), "{err:?}");
+        assert!(matches!(err, LaunchError::ModuleText(_)), "{err:?}");
         let err = cache.get_or_compile(b"\0asm\x01\0\0\0\xff").unwrap_err();
-        assert!(matches!(err, ModuleError::Compile(_)), "{err:?}");
+        assert!(matches!(err, LaunchError::Compile(_)), "{err:?}");
         let err = cache
             .get_or_compile(b"(module (func (result i32) i64.const 1))")
             .unwrap_err();
-        assert!(matches!(err, ModuleError::Compile(_)), "{err:?}");
+        assert!(matches!(err, LaunchError::Compile(_)), "{err:?}");
         // A failed compile leaves nothing behind: the next try compiles again.
         let before = cache.stats().compiles;
         cache.get_or_compile(b"\0asm\x01\0\0\0\xff").unwrap_err();

@@ -55,8 +55,8 @@ fn eight_threads_share_one_launcher_under_a_task_limit_of_four() {
                     let status = loop {
                         let env = launcher.environment(config.clone()).expect("environment");
                         match env.run(&module) {
-                            Err(LaunchError::TaskLimit(e)) => {
-                                assert_eq!(e.max.get(), MAX_TASKS);
+                            Err(LaunchError::TaskLimit { max }) => {
+                                assert_eq!(max.get(), MAX_TASKS);
                                 refusals.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                                 std::thread::yield_now();
                             }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use wasi_config::{Config, ConfigBuilder, PreopenSpec, SANDBOX_FS};
 use wasi_fs_setup::StdioSlot;
-use wasi_launch::{DefaultRuntime, ExitStatus, LaunchError, Launcher, ModuleError};
+use wasi_launch::{DefaultRuntime, ExitStatus, LaunchError, Launcher};
 use wasmer::Store;
 
 /// EFAULT, the errno for a bad guest pointer.
@@ -308,7 +308,10 @@ fn exit_codes_through_proc_exit() {
 #[test]
 fn trap_is_an_error_with_a_backtrace_and_output_is_flushed() {
     let run = run(&guest("trap"), config(b"trapping", &[]));
-    let Err(LaunchError::Trap { message, backtrace }) = &run.status else {
+    let Err(LaunchError::Trap {
+        message, backtrace, ..
+    }) = &run.status
+    else {
         panic!("expected a trap, got {:?}", run.status);
     };
     assert!(message.contains("unreachable"), "{message}");
@@ -332,14 +335,14 @@ fn invalid_modules_are_module_errors() {
     ] {
         let err = launcher.load_module(bytes).unwrap_err();
         assert!(
-            matches!(err, LaunchError::Module(ModuleError::Compile(_))),
+            matches!(err, LaunchError::Compile(_)),
             "{err:?}"
         );
     }
     for bytes in [&b"(module (func"[..], b"", b"not a module at all\xff"] {
         let err = launcher.load_module(bytes).unwrap_err();
         assert!(
-            matches!(err, LaunchError::Module(ModuleError::Text(_))),
+            matches!(err, LaunchError::ModuleText(_)),
             "{err:?}"
         );
     }
@@ -552,7 +555,7 @@ fn capability_task_limit_scopes_the_environment_within_the_launcher() {
         })
         .collect();
     match limited().run(&module) {
-        Err(LaunchError::TaskLimit(e)) => assert_eq!(e.max.get(), 2),
+        Err(LaunchError::TaskLimit { max }) => assert_eq!(max.get(), 2),
         other => panic!("expected TaskLimit, got {other:?}"),
     }
     assert_eq!(plane.running(), 2, "the refusal holds no slot");
@@ -585,14 +588,14 @@ fn task_limit_is_reached_and_released() {
         .unwrap()
         .instantiate(&module, &mut store)
     {
-        Err(LaunchError::TaskLimit(e)) => {
-            assert_eq!(e.max.get(), 1);
+        Err(e @ LaunchError::TaskLimit { max }) => {
+            assert_eq!(max.get(), 1);
             assert!(e.to_string().contains("at most 1 "), "{e}");
         }
         other => panic!("expected TaskLimit, got {other:?}"),
     }
     match hello_env(&launcher).unwrap().run(&module) {
-        Err(LaunchError::TaskLimit(e)) => assert_eq!(e.max.get(), 1),
+        Err(LaunchError::TaskLimit { max }) => assert_eq!(max.get(), 1),
         other => panic!("expected TaskLimit, got {other:?}"),
     }
     assert_eq!(plane.running(), 1, "refusals hold no slot");
@@ -741,4 +744,29 @@ fn table_grow_is_bounded_by_the_launcher() {
     let small = Launcher::builder().max_table_elements(999).build();
     let run = run_on(&small, &guest(name), config(b"x", &[]), b"");
     assert_eq!(run.status.unwrap(), ExitStatus::Exited(3));
+}
+
+/// Issue 12: clocks and entropy are a per-environment choice; one guest
+/// gets a deterministic clock without a new launcher (or module cache),
+/// and the launcher's other environments keep its own.
+#[test]
+fn one_environment_gets_its_own_clock_without_a_new_launcher() {
+    let launcher = Launcher::new();
+    let module = launcher.load_module(&guest("clock_to_stdout")).unwrap();
+    let run_with = |runtime: Option<Arc<DefaultRuntime>>| {
+        let (stdout, out) = StdioSlot::capture();
+        let mut env = launcher
+            .environment_with(config(b"clock", &[]), |w| w.stdout(stdout))
+            .unwrap();
+        if let Some(rt) = runtime {
+            env = env.with_runtime(rt);
+        }
+        assert_eq!(env.run(&module).unwrap(), ExitStatus::Exited(0));
+        u64::from_le_bytes(out.contents().try_into().expect("8 bytes"))
+    };
+    let fixed = run_with(Some(Arc::new(DefaultRuntime::deterministic(42_000, 7))));
+    assert_eq!(fixed, 42_000);
+    let system = run_with(None);
+    assert!(system > 1_577_836_800_000_000_000, "{system}");
+    assert_eq!(launcher.module_cache().stats().compiles, 1);
 }

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use super::{Package, PackageError, load_package};
+use super::{Package, load_package};
+use crate::error::LaunchError;
 
 /// Loaded packages, shared (`Send + Sync`) by every environment of a
 /// launcher.
@@ -13,7 +14,7 @@ use super::{Package, PackageError, load_package};
 /// `name@MAJOR.MINOR.PATCH`; a shorter key names the highest version
 /// loaded under it. Loading the same bytes again returns the package
 /// already held; a different package claiming a name and exact version
-/// already held is [`PackageError::Conflict`].
+/// already held is [`LaunchError::PackageConflict`].
 #[derive(Debug, Default)]
 pub struct PackageCache {
     inner: RwLock<Inner>,
@@ -42,9 +43,9 @@ impl PackageCache {
     }
 
     /// Reads and loads a `.webc` file.
-    pub fn include_file(&self, path: impl AsRef<Path>) -> Result<Arc<Package>, PackageError> {
+    pub fn include_file(&self, path: impl AsRef<Path>) -> Result<Arc<Package>, LaunchError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| PackageError::Read {
+        let bytes = std::fs::read(path).map_err(|source| LaunchError::ReadPackage {
             path: path.to_path_buf(),
             source,
         })?;
@@ -55,19 +56,19 @@ impl PackageCache {
     pub fn include_bytes(
         &self,
         bytes: impl Into<webc::bytes::Bytes>,
-    ) -> Result<Arc<Package>, PackageError> {
+    ) -> Result<Arc<Package>, LaunchError> {
         self.insert(load_package(bytes.into())?)
     }
 
     /// Adds an already loaded package.
-    pub fn insert(&self, package: Package) -> Result<Arc<Package>, PackageError> {
+    pub fn insert(&self, package: Package) -> Result<Arc<Package>, LaunchError> {
         let mut inner = self.write();
         let versions = inner.packages.entry(package.name.clone()).or_default();
         if let Some(held) = versions.get(&package.version) {
             return if held.digest == package.digest {
                 Ok(Arc::clone(held))
             } else {
-                Err(PackageError::Conflict {
+                Err(LaunchError::PackageConflict {
                     name: package.name,
                     version: package.version,
                 })

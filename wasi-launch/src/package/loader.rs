@@ -10,7 +10,8 @@ use wasi_config::GuestPath;
 use webc::metadata::annotations::{FileSystemMapping, FileSystemMappings};
 use webc::{Container, Metadata, Version, Volume};
 
-use super::{Package, PackageError, VolumeMount};
+use super::{Package, VolumeMount};
+use crate::error::LaunchError;
 
 /// The most entries (files, directories, symlinks) one volume may hold:
 /// the load-time walk of a hostile container stays bounded.
@@ -24,12 +25,12 @@ const MAX_VOLUME_DEPTH: usize = 256;
 const METADATA_VOLUME: &str = "metadata";
 
 /// Runs `f`, turning a panic inside the webc reader into a typed error.
-fn guarded<T>(stage: &'static str, f: impl FnOnce() -> T) -> Result<T, PackageError> {
-    catch_unwind(AssertUnwindSafe(f)).map_err(|_| PackageError::ReaderPanicked { stage })
+fn guarded<T>(stage: &'static str, f: impl FnOnce() -> T) -> Result<T, LaunchError> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|_| LaunchError::PackageReaderPanicked { stage })
 }
 
-fn manifest_error(reason: impl Into<String>) -> PackageError {
-    PackageError::Manifest {
+fn manifest_error(reason: impl Into<String>) -> LaunchError {
+    LaunchError::PackageManifest {
         reason: reason.into(),
     }
 }
@@ -39,10 +40,10 @@ fn manifest_error(reason: impl Into<String>) -> PackageError {
 /// Every atom and every volume entry is read once here (the walk is bounded
 /// by [`MAX_VOLUME_ENTRIES`]), so later reads do not meet a malformed entry
 /// for the first time. The container is read from memory only.
-pub fn load_package(bytes: webc::bytes::Bytes) -> Result<Package, PackageError> {
-    let version = webc::detect(&bytes[..]).map_err(|e| PackageError::Detect(Box::new(e)))?;
+pub fn load_package(bytes: webc::bytes::Bytes) -> Result<Package, LaunchError> {
+    let version = webc::detect(&bytes[..]).map_err(|e| LaunchError::NotWebc(Box::new(e)))?;
     if version != Version::V2 && version != Version::V3 {
-        return Err(PackageError::UnsupportedVersion {
+        return Err(LaunchError::UnsupportedWebcVersion {
             version: version.to_string(),
         });
     }
@@ -50,11 +51,11 @@ pub fn load_package(bytes: webc::bytes::Bytes) -> Result<Package, PackageError> 
     let container = guarded("parsing the container", || {
         Container::from_bytes_and_version(bytes, version)
     })?
-    .map_err(|e| PackageError::Malformed(Box::new(e)))?;
+    .map_err(|e| LaunchError::MalformedPackage(Box::new(e)))?;
     guarded("reading the manifest", || describe(container, digest))?
 }
 
-fn describe(container: Container, digest: [u8; 32]) -> Result<Package, PackageError> {
+fn describe(container: Container, digest: [u8; 32]) -> Result<Package, LaunchError> {
     let manifest = container.manifest();
     let wapm = manifest
         .wapm()
@@ -118,28 +119,23 @@ fn describe(container: Container, digest: [u8; 32]) -> Result<Package, PackageEr
     })
 }
 
-/// Package names are `namespace/name` or `name`, each part as
-/// [`wasi_config::PackageSpecifier`] accepts it.
-fn check_name(name: &str) -> Result<(), PackageError> {
-    let ok_part = |s: &str| {
-        !s.is_empty()
-            && s.as_bytes()[0].is_ascii_alphanumeric()
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+/// Package names are `namespace/name` or `name`, each part following
+/// [`wasi_config::check_name`] (the rule `uses` specifiers follow).
+fn check_name(name: &str) -> Result<(), LaunchError> {
+    let parts = match name.split_once('/') {
+        Some((namespace, name)) => [namespace, name].map(wasi_config::check_name),
+        None => [wasi_config::check_name(name), Ok(())],
     };
-    let valid = match name.split_once('/') {
-        Some((ns, n)) => ok_part(ns) && ok_part(n),
-        None => ok_part(name),
-    };
-    if valid {
-        Ok(())
-    } else {
-        Err(manifest_error(format!("invalid package name {name:?}")))
+    match parts.into_iter().find_map(Result::err) {
+        None => Ok(()),
+        Some(reason) => Err(manifest_error(format!(
+            "invalid package name {name:?}: {reason}"
+        ))),
     }
 }
 
 /// Reads every entry of `volume` once, bounded in count and depth.
-fn walk_volume(vname: &str, volume: &Volume) -> Result<(), PackageError> {
+fn walk_volume(vname: &str, volume: &Volume) -> Result<(), LaunchError> {
     let mut seen = 0usize;
     let mut stack: Vec<(String, usize)> = vec![(String::from("/"), 0)];
     while let Some((dir, depth)) = stack.pop() {
@@ -149,7 +145,7 @@ fn walk_volume(vname: &str, volume: &Volume) -> Result<(), PackageError> {
         for (segment, _, meta) in entries {
             seen += 1;
             if seen > super::MAX_VOLUME_ENTRIES {
-                return Err(PackageError::VolumeTooLarge {
+                return Err(LaunchError::VolumeTooLarge {
                     volume: vname.to_string(),
                     max: super::MAX_VOLUME_ENTRIES,
                 });
@@ -188,7 +184,7 @@ fn walk_volume(vname: &str, volume: &Volume) -> Result<(), PackageError> {
 fn plan_mounts(
     mappings: Option<FileSystemMappings>,
     volumes: &BTreeMap<String, Volume>,
-) -> Result<Vec<VolumeMount>, PackageError> {
+) -> Result<Vec<VolumeMount>, LaunchError> {
     let planned: Vec<FileSystemMapping> = match mappings {
         Some(m) => m.0.into_iter().filter(|m| m.from.is_none()).collect(),
         None => {

@@ -3,7 +3,7 @@
 //!
 //! - [`loader`]: bytes to a checked [`Package`]. Every volume and atom is
 //!   read once at load time (inside `catch_unwind`), so a malformed,
-//!   truncated or hostile container is a [`PackageError`] then, not a panic
+//!   truncated or hostile container is a [`LaunchError`] then, not a panic
 //!   later. A container is only ever read from memory: nothing it declares
 //!   (symlinks, paths) reaches the host filesystem.
 //! - [`cache`]: the index (`name`, `name@MAJOR`, `name@MAJOR.MINOR`,
@@ -24,7 +24,9 @@ use std::fmt;
 use std::path::PathBuf;
 
 use wasi_config::GuestPath;
-use wasi_fs_setup::backing::vfs::SharedFileSystem;
+
+use crate::error::LaunchError;
+use wasi_fs_setup::SharedFileSystem;
 
 pub use cache::PackageCache;
 pub use loader::{MAX_VOLUME_ENTRIES, load_package};
@@ -122,8 +124,8 @@ impl Package {
     }
 
     /// The wasm bytes of command `name`'s atom.
-    pub fn command_atom(&self, name: &str) -> Result<Vec<u8>, PackageError> {
-        let missing = |reason: String| PackageError::Command {
+    pub fn command_atom(&self, name: &str) -> Result<Vec<u8>, LaunchError> {
+        let missing = |reason: String| LaunchError::PackageCommand {
             package: self.to_string(),
             command: name.to_string(),
             reason,
@@ -145,69 +147,3 @@ impl Package {
     }
 }
 
-/// A package could not be loaded, indexed or used.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum PackageError {
-    /// The package file could not be read.
-    #[error("cannot read package {}", path.display())]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The bytes are not a webc container (bad or short header).
-    #[error("not a webc package")]
-    Detect(#[source] Box<webc::DetectError>),
-    /// The container's format version is not v2 or v3.
-    #[error("unsupported webc version {version} (only v2 and v3 are read)")]
-    UnsupportedVersion {
-        /// The version in the header.
-        version: String,
-    },
-    /// The container is malformed or truncated.
-    #[error("malformed webc package")]
-    Malformed(#[source] Box<webc::ContainerError>),
-    /// The webc reader panicked on these bytes (caught).
-    #[error("malformed webc package: the reader failed while {stage}")]
-    ReaderPanicked {
-        /// What was being read.
-        stage: &'static str,
-    },
-    /// The manifest lacks something a package needs, or holds something
-    /// invalid.
-    #[error("invalid package manifest: {reason}")]
-    Manifest {
-        /// What is wrong.
-        reason: String,
-    },
-    /// A volume is larger than this loader accepts.
-    #[error("volume `{volume}` has more than {max} entries")]
-    VolumeTooLarge {
-        /// The volume.
-        volume: String,
-        /// [`MAX_VOLUME_ENTRIES`].
-        max: usize,
-    },
-    /// Another package with the same name and exact version is already in
-    /// the cache.
-    #[error("package {name}@{version} is already loaded with different contents")]
-    Conflict {
-        /// The full name.
-        name: String,
-        /// The version both claim.
-        version: semver::Version,
-    },
-    /// A command cannot be run.
-    #[error("package {package}: command `{command}`: {reason}")]
-    Command {
-        /// The package (`name@version`).
-        package: String,
-        /// The command.
-        command: String,
-        /// Why.
-        reason: String,
-    },
-}

@@ -7,35 +7,18 @@ use wasi_config::PackageSpecifier;
 use wasi_fs_setup::WorldBuilder;
 
 use super::{Package, PackageCache};
-
-/// A `uses` entry the cache cannot satisfy.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("package {spec} is not in the package cache ({})", holds(available))]
-pub struct MissingPackage {
-    /// The specifier as written.
-    pub spec: String,
-    /// What the cache holds (`name@version`), sorted.
-    pub available: Vec<String>,
-}
-
-fn holds(available: &[String]) -> String {
-    if available.is_empty() {
-        "the cache is empty".to_string()
-    } else {
-        format!("it holds {}", available.join(", "))
-    }
-}
+use crate::error::LaunchError;
 
 /// The highest version in `cache` matching each specifier, in order.
 pub fn resolve_all(
     cache: &PackageCache,
     specs: &[PackageSpecifier],
-) -> Result<Vec<Arc<Package>>, MissingPackage> {
+) -> Result<Vec<Arc<Package>>, LaunchError> {
     let mut out: Vec<Arc<Package>> = Vec::with_capacity(specs.len());
     for spec in specs {
         let found = cache
             .find(&spec.full_name(), spec.version_req())
-            .ok_or_else(|| MissingPackage {
+            .ok_or_else(|| LaunchError::MissingPackage {
                 spec: spec.to_string(),
                 available: cache.list(),
             })?;

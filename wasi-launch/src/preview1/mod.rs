@@ -26,9 +26,9 @@ mod fd;
 mod fd_file;
 mod listings;
 mod path;
-pub mod poll;
+mod poll;
 mod proc;
-pub mod signatures;
+mod signatures;
 mod sock;
 
 use wasmer::{
@@ -41,6 +41,8 @@ use crate::guest_memory::GuestMemory;
 use crate::state::WasiEnv;
 
 pub use listings::MAX_LISTING_BYTES;
+pub use poll::MAX_SUBSCRIPTIONS;
+pub use signatures::{ALL as PREVIEW1_FUNCTIONS, MODULE as PREVIEW1_MODULE};
 pub use proc::Termination;
 
 /// Per-environment state of the preview1 functions beyond the file world.

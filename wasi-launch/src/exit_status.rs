@@ -1,0 +1,28 @@
+//! How a guest run ended when it ended by itself.
+
+/// How a guest run ended when it ended by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// `proc_exit(code)`, or code 0 when `_start` returned.
+    Exited(u32),
+    /// `proc_raise(signal)` with a signal whose default action ends the
+    /// process.
+    Signaled(u8),
+}
+
+impl ExitStatus {
+    /// The status as a process exit code: the guest's code, or 128 plus the
+    /// signal number, as a shell reports a process killed by a signal.
+    pub fn code(self) -> i32 {
+        match self {
+            // Exit codes are u32 in preview1; the host truncates as POSIX does.
+            ExitStatus::Exited(code) => code as i32,
+            ExitStatus::Signaled(sig) => 128 + i32::from(sig),
+        }
+    }
+
+    /// Whether the guest exited with code 0.
+    pub fn success(self) -> bool {
+        self == ExitStatus::Exited(0)
+    }
+}
