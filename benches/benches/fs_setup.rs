@@ -26,10 +26,8 @@ use std::sync::Arc;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use wasi_config::{ConfigBuilder, Permissions, PreopenSpec};
-use wasi_fs_setup::backing::host::HostDir;
-use wasi_fs_setup::backing::vfs::{SharedFileSystem, VirtualFs};
 use wasi_fs_setup::virtual_fs::{FileSystem, TmpFileSystem};
-use wasi_fs_setup::{Access, DirHandle, OpenFlags, World};
+use wasi_fs_setup::{Access, DirHandle, HostDir, OpenFlags, SharedFileSystem, VirtualFs, World};
 
 const DEPTH: usize = 32;
 

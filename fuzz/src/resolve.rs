@@ -18,9 +18,9 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use arbitrary::Arbitrary;
-use wasi_fs_setup::backing::host::HostDir;
-use wasi_fs_setup::backing::vfs::VirtualFs;
-use wasi_fs_setup::{Access, DirHandle, FsError, FsErrorKind, OpenFlags, Opened};
+use wasi_fs_setup::{
+    Access, DirHandle, FsError, FsErrorKind, HostDir, OpenFlags, Opened, VirtualFs,
+};
 
 /// The canary's contents.
 pub const SECRET: &[u8] = b"TOP SECRET";

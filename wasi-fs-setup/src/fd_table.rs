@@ -2,7 +2,7 @@
 //!
 //! fds 0, 1 and 2 are stdin, stdout and stderr; the preopens follow from 3 in
 //! configuration order, exactly the configured ones (the synthesized root of
-//! the inode tree is never handed out). A new fd takes the lowest free number.
+//! the mount table is never handed out). A new fd takes the lowest free number.
 //! The number of open fds is capped per environment
 //! (`Capabilities::max_open_fds`, 1024 by default): one more gives
 //! [`MFile`](FsErrorKind::MFile).
@@ -19,9 +19,9 @@ use std::num::NonZeroUsize;
 
 use crate::backing::{DirHandle, FileHandle, FileType};
 use crate::error::{FsError, FsErrorKind};
+use crate::mounts::MountNodeId;
 use crate::rights::{FdRights, Rights};
 use crate::stdio::StdioStream;
-use crate::tree::InodeId;
 
 /// A guest file descriptor number.
 pub type Fd = u32;
@@ -89,8 +89,8 @@ pub enum FdObject {
 pub struct PreopenInfo {
     /// The guest path exactly as configured (what `fd_prestat_dir_name` reports).
     pub guest_path: Vec<u8>,
-    /// The preopen's node in the inode tree.
-    pub inode: InodeId,
+    /// The preopen's node in the mount table.
+    pub node: MountNodeId,
     /// The preopen's position in the configuration.
     pub index: usize,
 }

@@ -1,30 +1,46 @@
-//! The guest's file world: inode tree, fd table and sandboxed path resolution.
+//! The guest's file world: mount table, fd table and sandboxed path resolution.
 //!
 //! This crate turns a validated [`wasi_config::Config`] into the file world a
 //! WASI preview1 guest sees, over host directories (through `cap-std`) and
 //! `virtual-fs` filesystems, and provides the path resolution every
 //! path-taking syscall goes through. It is the sandbox boundary.
 //!
-//! - [`world`]: [`World`] and [`WorldBuilder`]: preopens mounted in an
-//!   [`InodeTree`], stdio, setup hooks.
-//! - [`fd_table`]: fds 0-2 for stdio, preopens from 3, lowest free fd first,
-//!   renumber, the `max_open_fds` limit.
-//! - [`rights`]: preview1 rights derived from each preopen's permissions.
-//! - [`backing`]: the object-safe [`DirHandle`] / [`FileHandle`] traits and
-//!   their host (cap-std) and virtual (`virtual-fs`) implementations.
-//! - [`resolve`](mod@resolve): component-by-component resolution with escape, loop and
-//!   not-a-directory checks.
-//! - [`stdio`]: inherited, virtual, captured or byte-fed standard streams.
-//! - [`error`]: [`FsError`] (errno-like, for the syscall layer) and
+//! # Shape
+//!
+//! Every public item is re-exported here and has this one path; the modules
+//! are private, one job each:
+//!
+//! - `world`: [`World`], [`WorldBuilder`] and [`SetupContext`]: opens the
+//!   preopens, mounts them, runs setup hooks, fills the fd table.
+//! - `mounts`: [`MountTable`]: where each preopen sits under `/`, with
+//!   synthesized parents; its lookups walk like the resolver (`..` above `/`
+//!   is an escape). It holds mount points, not inode numbers.
+//! - `fd_table`: [`FdTable`]: fds 0-2 for stdio, preopens from 3, lowest free
+//!   fd first, renumber, the `max_open_fds` limit.
+//! - `rights`: [`Rights`] and [`FdRights`] derived from each preopen's
+//!   permissions.
+//! - `resolve`: every path-resolution rule, for both backings: validation
+//!   ([`validate_path`], [`PATH_MAX`], [`NAME_MAX`]), the component walk
+//!   (`..` above the start is an escape, symlinks spliced in, at most
+//!   [`MAX_SYMLINK_HOPS`]), and what `open` and each name operation make of
+//!   the final component; [`resolve()`] and [`resolve_virtual`].
+//! - `backing`: the object-safe [`DirHandle`] / [`FileHandle`] traits and
+//!   their types; `backing/common.rs`, what the two backings share;
+//!   `backing/host.rs`, [`HostDir`] (cap-std); `backing/vfs/`, the virtual
+//!   backing: [`VirtualFs`] with its inode map and [`MemoryBudget`]
+//!   (`filesystem.rs`), [`VfsDir`] (`dir.rs`), the one-lookup fast path and
+//!   its soundness argument (`fast.rs`), open files (`file.rs`).
+//! - `stdio`: inherited, virtual, captured or byte-fed standard streams
+//!   ([`StdioSlot`]).
+//! - `error`: [`FsError`] (errno-like, for the syscall layer) and
 //!   [`SetupError`] (why a world could not be built).
 //!
 //! Host memory a guest decides: captured stdout and stderr hold at most
 //! [`MAX_CAPTURE_BYTES`] (short write, then ENOSPC), the in-memory sandbox
 //! at most [`MAX_SANDBOX_BYTES`] of file data and objects (ENOSPC, checked
 //! before anything is allocated; see [`MemoryBudget`]), paths at most
-//! [`resolve::PATH_MAX`](crate::resolve::PATH_MAX) bytes, open fds the
-//! configuration's `max_open_fds`, and inode numbers one per object of a
-//! virtual filesystem.
+//! [`PATH_MAX`] bytes, open fds the configuration's `max_open_fds`, and
+//! inode numbers one per object of a virtual filesystem.
 //!
 //! What this crate does not do: run wasm, or know preview1's ABI types. It
 //! does not depend on wasmer; `wasi-launch` maps [`FsError`] to errnos.
@@ -69,26 +85,29 @@
 //! ```
 #![forbid(unsafe_code)]
 
-pub mod backing;
-pub mod error;
-pub mod fd_table;
-pub mod resolve;
-pub mod rights;
-pub mod stdio;
-pub mod tree;
-pub mod world;
+mod backing;
+mod error;
+mod fd_table;
+mod mounts;
+mod resolve;
+mod rights;
+mod stdio;
+mod world;
 
 /// The `virtual-fs` version this crate's API speaks (`VirtualFile`, `FileSystem`, `TmpFileSystem`).
 pub use virtual_fs;
 
-pub use backing::vfs::{MAX_SANDBOX_BYTES, MemoryBudget};
+pub use backing::host::HostDir;
+pub use backing::vfs::{MAX_SANDBOX_BYTES, MemoryBudget, SharedFileSystem, VfsDir, VirtualFs};
 pub use backing::{
     Access, DirEntry, DirHandle, FileHandle, FileType, Filestat, OpenFlags, Opened, TimeSpec,
 };
 pub use error::{FsError, FsErrorKind, SetupError};
 pub use fd_table::{Fd, FdEntry, FdFlags, FdObject, FdTable, PreopenInfo};
-pub use resolve::{Resolved, resolve, resolve_virtual};
+pub use mounts::{MountConflict, MountNode, MountNodeId, MountNodeKind, MountTable, SYNTHETIC_DEV};
+pub use resolve::{
+    MAX_SYMLINK_HOPS, NAME_MAX, PATH_MAX, Resolved, resolve, resolve_virtual, validate_path,
+};
 pub use rights::{FdRights, Rights};
 pub use stdio::{CaptureBuffer, MAX_CAPTURE_BYTES, StdioFd, StdioSlot, StdioStream};
-pub use tree::{InodeId, InodeTree};
 pub use world::{SetupContext, World, WorldBuilder};

@@ -18,18 +18,26 @@
 //!
 //! Each step looks at exactly one name inside the directory on top of the
 //! stack, without following it. The walker is generic over that one-name
-//! lookup (the crate-private `Walk` trait), so the same code serves `virtual-fs` backings (whose
-//! filesystems do not resolve `..` and keep symlinks as inert records) and the
-//! host backing's [`DirHandle::resolve`](crate::backing::DirHandle::resolve)
-//! (whose lookups are single-component, no-follow cap-std calls). The host
-//! backing's opens and stats let cap-std (openat2 `RESOLVE_BENEATH`) do the
-//! walk; tests check that both give the same answer case by case.
+//! lookup (the crate-private `Walk` trait), so the same code serves
+//! `virtual-fs` backings (whose filesystems do not resolve `..` and keep
+//! symlinks as inert records), the host backing's [`DirHandle::resolve`]
+//! (whose lookups are single-component, no-follow cap-std calls), and the
+//! mount table's lookups of guest paths. The host backing's opens and stats
+//! let cap-std (openat2 `RESOLVE_BENEATH`) do the walk; tests check that both
+//! give the same answer case by case.
 //!
-//! What this module does not do: permission checks, and the final operation.
+//! Every rule about what a path means lives here, for both backings: the walk
+//! above, what `path_open` does with a final symlink or trailing slash
+//! ([`FinalRule`]), and what a final `.`/`..`, a missing name or a trailing
+//! slash mean to each operation that acts on a name without following it
+//! ([`NameOp`]). The backings only look names up and carry the operation out.
+//!
+//! What this module does not do: permission checks, and the final operation
+//! itself (creating, removing, opening).
 
 use std::path::{Path, PathBuf};
 
-use crate::backing::FileType;
+use crate::backing::{DirHandle, FileType, OpenFlags};
 use crate::error::{FsError, FsErrorKind};
 
 /// How many symlinks one resolution may follow before failing with `Loop`
@@ -194,6 +202,115 @@ pub(crate) fn split_last(path: &[u8]) -> (&[u8], Last) {
             dir_required: trailing,
         },
     )
+}
+
+/// An operation on the final name of a path that does not follow it, and
+/// what that name must be for it: the answers both backings give, whatever
+/// their filesystem would say. A backing whose kernel already answers
+/// correctly for names without a trailing slash (the host) may consult
+/// [`NameOp::check`] only when the path ended in `/`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NameOp {
+    /// `path_create_directory`: the name must be free.
+    CreateDir,
+    /// `path_remove_directory`: an existing directory.
+    RemoveDir,
+    /// `path_unlink_file`: an existing non-directory, named without a trailing slash.
+    Unlink,
+    /// Either name of `path_rename` (`.` or `..` there is `Busy`);
+    /// [`NameOp::check`] applies to the old one: an existing object, a
+    /// directory when either name ends in `/`.
+    Rename,
+    /// The new name of `path_symlink` or `path_link`: the name must be free,
+    /// and a trailing slash cannot name the new non-directory.
+    NewLink,
+    /// `path_readlink`: an existing symlink, named without a trailing slash.
+    Readlink,
+    /// The old name of `path_link` (looked up, following a final symlink if
+    /// asked): an existing non-directory.
+    LinkFrom,
+}
+
+impl NameOp {
+    /// The name and whether the path ended in `/`, or this operation's error
+    /// for a path that ends in `.` or `..` (it names no entry to act on).
+    pub(crate) fn name(self, last: Last) -> Result<(Vec<u8>, bool), FsError> {
+        last.into_name(match self {
+            NameOp::CreateDir | NameOp::NewLink => FsErrorKind::Exists,
+            NameOp::RemoveDir | NameOp::Readlink => FsErrorKind::Inval,
+            NameOp::Unlink => FsErrorKind::IsDir,
+            NameOp::Rename => FsErrorKind::Busy,
+            NameOp::LinkFrom => FsErrorKind::Perm,
+        })
+    }
+
+    /// Checks what is at the name (`None`: nothing), given whether the path
+    /// ended in `/`.
+    pub(crate) fn check(self, found: Option<FileType>, dir_required: bool) -> Result<(), FsError> {
+        use FileType::{Directory, SymbolicLink};
+        let err = match (self, found) {
+            (NameOp::CreateDir | NameOp::NewLink, Some(_)) => FsErrorKind::Exists,
+            (NameOp::NewLink, None) if dir_required => FsErrorKind::NotFound,
+            (NameOp::CreateDir | NameOp::NewLink, None) => return Ok(()),
+            (_, None) => FsErrorKind::NotFound,
+            (NameOp::RemoveDir | NameOp::Rename, Some(Directory)) => return Ok(()),
+            (NameOp::RemoveDir, Some(_)) => FsErrorKind::NotDir,
+            (NameOp::Unlink, Some(Directory)) => FsErrorKind::IsDir,
+            (NameOp::LinkFrom, Some(Directory)) => FsErrorKind::Perm,
+            (NameOp::LinkFrom, Some(_)) => return Ok(()),
+            (NameOp::Readlink, Some(SymbolicLink)) if !dir_required => return Ok(()),
+            (NameOp::Readlink, Some(SymbolicLink | Directory)) => FsErrorKind::Inval,
+            (NameOp::Unlink | NameOp::Rename | NameOp::Readlink, Some(_)) if dir_required => {
+                FsErrorKind::NotDir
+            }
+            (NameOp::Unlink | NameOp::Rename, Some(_)) => return Ok(()),
+            (NameOp::Readlink, Some(_)) => FsErrorKind::Inval,
+        };
+        Err(err.into())
+    }
+}
+
+/// What the walk does with the final component: whether it follows a
+/// symlink there, and what a trailing slash or a symlink forbids.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum FinalRule {
+    /// Follows a final symlink when `follow` is set or the path ends in `/`
+    /// (resolve, stat, set times, the old name of a link).
+    Follow(bool),
+    /// `path_open`'s rules: with `O_CREAT` a trailing slash is `IsDir`
+    /// (Linux, whatever is there); a final symlink is `Exists` under
+    /// `O_CREAT|O_EXCL`, `Loop` (`NotDir` with `O_DIRECTORY`) under no-follow
+    /// unless a trailing slash asks to follow it, and followed otherwise.
+    Open(OpenFlags),
+}
+
+impl FinalRule {
+    /// What the rule says about a final name before looking at what is there.
+    pub(crate) fn check_name(self, dir_required: bool) -> Result<(), FsError> {
+        match self {
+            FinalRule::Open(flags) if flags.create && dir_required => {
+                Err(FsErrorKind::IsDir.into())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether a final symlink is followed, or the error for meeting one.
+    fn follows_link(self, dir_required: bool) -> Result<bool, FsError> {
+        match self {
+            FinalRule::Follow(follow) => Ok(follow || dir_required),
+            FinalRule::Open(flags) if flags.create && flags.exclusive => {
+                Err(FsErrorKind::Exists.into())
+            }
+            FinalRule::Open(flags) if flags.nofollow && !dir_required => Err(if flags.directory {
+                FsErrorKind::NotDir
+            } else {
+                FsErrorKind::Loop
+            }
+            .into()),
+            FinalRule::Open(_) => Ok(true),
+        }
+    }
 }
 
 /// What a one-name lookup found.
@@ -370,22 +487,24 @@ impl<'w, W: Walk> Walker<'w, W> {
         Ok(last)
     }
 
-    /// Follows symlinks at the final component while `follow` (or a trailing
-    /// slash) asks for it; returns the final component and its type.
+    /// Walks the final component with `rule`: follows symlinks there (each a
+    /// hop, its target spliced in, a trailing slash carried over) while the
+    /// rule asks for it, and returns the final component and what it is.
     pub(crate) fn finish(
         &mut self,
         st: &mut Stack<'_, W::Dir>,
         mut last: Last,
-        follow: bool,
+        rule: FinalRule,
     ) -> Result<(Last, Final<W::Meta>), FsError> {
         loop {
             let (name, dir_required) = match &last {
                 Last::Itself => return Ok((last, Final::Itself)),
                 Last::Name { name, dir_required } => (name, *dir_required),
             };
+            rule.check_name(dir_required)?;
             let meta = self.w.kind(st.top(), name)?;
             match meta.as_ref().map(WalkMeta::filetype) {
-                Some(FileType::SymbolicLink) if follow || dir_required => {
+                Some(FileType::SymbolicLink) if rule.follows_link(dir_required)? => {
                     let target = self.hop(st.top(), name)?;
                     let (dirname, next) = split_last(&target);
                     self.dirs(st, dirname)?;
@@ -406,19 +525,29 @@ impl<'w, W: Walk> Walker<'w, W> {
             }
         }
     }
+
+    /// The whole walk of `path` with `rule` for its final component:
+    /// [`Walker::parent`], then [`Walker::finish`].
+    pub(crate) fn locate(
+        &mut self,
+        st: &mut Stack<'_, W::Dir>,
+        path: &[u8],
+        rule: FinalRule,
+    ) -> Result<(Last, Final<W::Meta>), FsError> {
+        let last = self.parent(st, path)?;
+        self.finish(st, last, rule)
+    }
 }
 
-/// Resolves `path` from `base` over `w`: the generic form of [`DirHandle::resolve`](crate::backing::DirHandle::resolve).
+/// Resolves `path` from `base` over `w`: the generic form of [`DirHandle::resolve`].
 pub(crate) fn resolve_with<W: Walk>(
     w: &W,
     base: &W::Dir,
     path: &[u8],
     follow: bool,
 ) -> Result<Resolved, FsError> {
-    let mut walker = Walker::new(w);
     let mut st = Stack::new(base);
-    let last = walker.parent(&mut st, path)?;
-    let (last, found) = walker.finish(&mut st, last, follow)?;
+    let (last, found) = Walker::new(w).locate(&mut st, path, FinalRule::Follow(follow))?;
     let filetype = found.filetype();
     let name = match &last {
         Last::Name { name, .. } => Some(name.as_slice()),
@@ -432,12 +561,8 @@ pub(crate) fn resolve_with<W: Walk>(
 ///
 /// Host directories are walked with single-name, no-follow cap-std lookups;
 /// virtual ones with lookups on their filesystem. Either way each step stays
-/// below `dir`.
-pub fn resolve(
-    dir: &dyn crate::backing::DirHandle,
-    path: &[u8],
-    follow: bool,
-) -> Result<Resolved, FsError> {
+/// below `dir`. The rules are those listed on [`DirHandle`].
+pub fn resolve(dir: &dyn DirHandle, path: &[u8], follow: bool) -> Result<Resolved, FsError> {
     dir.resolve(path, follow)
 }
 
@@ -554,6 +679,86 @@ mod tests {
                 proptest::prop_assert!(validate_path(bytes).is_ok());
             }
         }
+    }
+
+    #[test]
+    fn name_rules() {
+        use FileType::{Directory as D, RegularFile as F, SymbolicLink as L};
+        use FsErrorKind::*;
+        let k = |op: NameOp, found, slash| op.check(found, slash).err().map(FsError::kind);
+        // (operation, what is there, trailing slash, answer)
+        let table = [
+            (NameOp::CreateDir, None, true, None),
+            (NameOp::CreateDir, Some(D), false, Some(Exists)),
+            (NameOp::NewLink, None, false, None),
+            (NameOp::NewLink, None, true, Some(NotFound)),
+            (NameOp::NewLink, Some(F), false, Some(Exists)),
+            (NameOp::RemoveDir, None, false, Some(NotFound)),
+            (NameOp::RemoveDir, Some(D), true, None),
+            (NameOp::RemoveDir, Some(L), false, Some(NotDir)),
+            (NameOp::Unlink, Some(F), false, None),
+            (NameOp::Unlink, Some(L), true, Some(NotDir)),
+            (NameOp::Unlink, Some(D), false, Some(IsDir)),
+            (NameOp::Rename, Some(F), false, None),
+            (NameOp::Rename, Some(F), true, Some(NotDir)),
+            (NameOp::Rename, Some(D), true, None),
+            (NameOp::Readlink, Some(L), false, None),
+            (NameOp::Readlink, Some(L), true, Some(Inval)),
+            (NameOp::Readlink, Some(F), false, Some(Inval)),
+            (NameOp::Readlink, Some(F), true, Some(NotDir)),
+            (NameOp::Readlink, Some(D), true, Some(Inval)),
+            (NameOp::LinkFrom, Some(F), false, None),
+            (NameOp::LinkFrom, Some(D), false, Some(Perm)),
+            (NameOp::LinkFrom, None, false, Some(NotFound)),
+        ];
+        for (op, found, slash, want) in table {
+            assert_eq!(k(op, found, slash), want, "{op:?} {found:?} {slash}");
+        }
+        let itself = |op: NameOp| op.name(Last::Itself).err().map(FsError::kind);
+        assert_eq!(itself(NameOp::CreateDir), Some(Exists));
+        assert_eq!(itself(NameOp::RemoveDir), Some(Inval));
+        assert_eq!(itself(NameOp::Unlink), Some(IsDir));
+        assert_eq!(itself(NameOp::Rename), Some(Busy));
+        assert_eq!(itself(NameOp::LinkFrom), Some(Perm));
+    }
+
+    #[test]
+    fn open_rules_for_a_final_symlink() {
+        let open = |f: OpenFlags| FinalRule::Open(f);
+        let creat = OpenFlags {
+            create: true,
+            ..OpenFlags::default()
+        };
+        let excl = OpenFlags {
+            exclusive: true,
+            ..creat
+        };
+        let nofollow = OpenFlags {
+            nofollow: true,
+            ..OpenFlags::default()
+        };
+        let nofollow_dir = OpenFlags {
+            directory: true,
+            ..nofollow
+        };
+        let k = |r: Result<bool, FsError>| r.map_err(FsError::kind);
+        assert_eq!(k(FinalRule::Follow(false).follows_link(false)), Ok(false));
+        assert_eq!(k(FinalRule::Follow(false).follows_link(true)), Ok(true));
+        assert_eq!(k(open(creat).follows_link(false)), Ok(true));
+        assert_eq!(k(open(excl).follows_link(false)), Err(FsErrorKind::Exists));
+        assert_eq!(
+            k(open(nofollow).follows_link(false)),
+            Err(FsErrorKind::Loop)
+        );
+        assert_eq!(
+            k(open(nofollow_dir).follows_link(false)),
+            Err(FsErrorKind::NotDir)
+        );
+        assert_eq!(k(open(nofollow).follows_link(true)), Ok(true));
+        let name = |r: FinalRule, slash| r.check_name(slash).err().map(FsError::kind);
+        assert_eq!(name(open(creat), true), Some(FsErrorKind::IsDir));
+        assert_eq!(name(open(creat), false), None);
+        assert_eq!(name(FinalRule::Follow(true), true), None);
     }
 
     #[test]

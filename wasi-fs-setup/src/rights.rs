@@ -227,13 +227,13 @@ const FILE_WRITE: Rights = Rights::FD_WRITE
     .union(Rights::FD_FILESTAT_SET_TIMES);
 
 /// Rights of the stdin fd.
-pub const STDIN_RIGHTS: Rights = Rights::FD_READ
+const STDIN_RIGHTS: Rights = Rights::FD_READ
     .union(Rights::FD_FDSTAT_SET_FLAGS)
     .union(Rights::FD_FILESTAT_GET)
     .union(Rights::POLL_FD_READWRITE);
 
 /// Rights of the stdout and stderr fds.
-pub const STDOUT_RIGHTS: Rights = Rights::FD_WRITE
+const STDOUT_RIGHTS: Rights = Rights::FD_WRITE
     .union(Rights::FD_DATASYNC)
     .union(Rights::FD_SYNC)
     .union(Rights::FD_FDSTAT_SET_FLAGS)

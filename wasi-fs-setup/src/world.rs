@@ -4,7 +4,7 @@
 //! cannot hold: named virtual filesystems, the stdio slots and setup hooks.
 //! [`WorldBuilder::build`] opens every preopen (host directories through
 //! cap-std, virtual ones inside their filesystem), mounts them in the
-//! [`InodeTree`], runs the hooks, and fills the [`FdTable`]: stdio at 0, 1, 2,
+//! [`MountTable`], runs the hooks, and fills the [`FdTable`]: stdio at 0, 1, 2,
 //! preopens from 3 in configuration order.
 //!
 //! Defaults: every stdio slot inherits the host's stream; a filesystem named
@@ -22,13 +22,13 @@ use wasi_config::{Backing, Config, SANDBOX_FS};
 
 use crate::backing::host::HostDir;
 use crate::backing::vfs::{MAX_SANDBOX_BYTES, SharedFileSystem, VirtualFs};
-use crate::backing::{Access, DirHandle, OpenFlags, Opened, now_ns};
+use crate::backing::{Access, DirHandle, FileType, OpenFlags, Opened, now_ns};
 use crate::error::{FsError, FsErrorKind, SetupError};
 use crate::fd_table::{Fd, FdEntry, FdFlags, FdObject, FdTable, PreopenInfo};
+use crate::mounts::{MountTable, SYNTHETIC_DEV};
 use crate::resolve::Resolved;
 use crate::rights::FdRights;
 use crate::stdio::{StdioFd, StdioSlot, StdioStream};
-use crate::tree::{InodeTree, SYNTHETIC_DEV};
 
 impl From<wasi_config::Permissions> for Access {
     fn from(p: wasi_config::Permissions) -> Self {
@@ -213,7 +213,7 @@ impl<'c> WorldBuilder<'c> {
             );
         }
 
-        let mut tree = InodeTree::new(now_ns());
+        let mut table = MountTable::new(now_ns());
         let mut preopen_fds = Vec::with_capacity(config.preopens().len());
         for (index, preopen) in config.preopens().iter().enumerate() {
             let guest = preopen.guest_path();
@@ -254,7 +254,7 @@ impl<'c> WorldBuilder<'c> {
                 guest_path: guest_path.clone(),
                 source,
             })?;
-            let inode = tree.mount(guest.components(), index, full).map_err(|_| {
+            let node = table.mount(guest.components(), index, full).map_err(|_| {
                 SetupError::MountConflict {
                     guest_path: guest_path.clone(),
                 }
@@ -268,7 +268,7 @@ impl<'c> WorldBuilder<'c> {
                 )
                 .with_preopen(PreopenInfo {
                     guest_path: guest.as_bytes().to_vec(),
-                    inode,
+                    node,
                     index,
                 }),
             );
@@ -297,7 +297,7 @@ impl<'c> WorldBuilder<'c> {
                     guest_path: guest_path.clone(),
                     source,
                 })?;
-            let inode = tree
+            let node = table
                 .mount(mount.guest_path.components(), index, Box::new(dir))
                 .map_err(|_| SetupError::MountConflict {
                     guest_path: guest_path.clone(),
@@ -311,14 +311,14 @@ impl<'c> WorldBuilder<'c> {
                 )
                 .with_preopen(PreopenInfo {
                     guest_path: mount.guest_path.as_bytes().to_vec(),
-                    inode,
+                    node,
                     index,
                 }),
             );
         }
 
         let mut ctx = SetupContext {
-            tree: &tree,
+            mounts: &table,
             filesystems: &registry,
         };
         for hook in hooks {
@@ -349,7 +349,7 @@ impl<'c> WorldBuilder<'c> {
             })?;
         }
         Ok(World {
-            tree,
+            mounts: table,
             fds,
             filesystems: registry,
         })
@@ -386,7 +386,7 @@ fn open_host(guest_path: &str, host_path: &Path) -> Result<HostDir, SetupError> 
 /// What a setup hook can reach: the mounted preopens (with full access,
 /// whatever the guest's permissions) and the named filesystems.
 pub struct SetupContext<'w> {
-    tree: &'w InodeTree,
+    mounts: &'w MountTable,
     filesystems: &'w BTreeMap<String, Arc<VirtualFs>>,
 }
 
@@ -414,7 +414,7 @@ impl SetupContext<'_> {
     ) -> Result<(&dyn DirHandle, Vec<u8>), SetupError> {
         let guest_path = guest_path.as_ref();
         let (_, dir, rest) =
-            self.tree
+            self.mounts
                 .mount_for(guest_path)
                 .ok_or_else(|| SetupError::NotMounted {
                     guest_path: display(guest_path),
@@ -481,7 +481,7 @@ impl SetupContext<'_> {
                 match dir.create_dir_at(&prefix) {
                     Err(e) if e.kind() == FsErrorKind::Exists => {
                         match dir.stat_at(&prefix, true)?.filetype {
-                            crate::backing::FileType::Directory => Ok(()),
+                            FileType::Directory => Ok(()),
                             _ => Err(FsError::new(FsErrorKind::NotDir)),
                         }
                     }
@@ -504,9 +504,9 @@ impl SetupContext<'_> {
     }
 }
 
-/// The guest's file world: inode tree, fd table and named filesystems.
+/// The guest's file world: mount table, fd table and named filesystems.
 pub struct World {
-    tree: InodeTree,
+    mounts: MountTable,
     fds: FdTable,
     filesystems: BTreeMap<String, Arc<VirtualFs>>,
 }
@@ -547,9 +547,9 @@ impl World {
         &mut self.fds
     }
 
-    /// The inode tree.
-    pub fn tree(&self) -> &InodeTree {
-        &self.tree
+    /// The mount table: where each preopen sits under `/`.
+    pub fn mounts(&self) -> &MountTable {
+        &self.mounts
     }
 
     /// The virtual filesystem registered under `name` (the default sandbox included).
@@ -557,7 +557,7 @@ impl World {
         self.filesystems.get(name)
     }
 
-    /// Where `path` leads from the directory `fd` (see [`crate::resolve`](mod@crate::resolve)).
+    /// Where `path` leads from the directory `fd` (see [`resolve`](fn@crate::resolve)).
     pub fn resolve(&self, fd: Fd, path: &[u8], follow: bool) -> Result<Resolved, FsError> {
         self.fds.get(fd)?.dir()?.resolve(path, follow)
     }

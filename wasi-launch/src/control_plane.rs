@@ -290,11 +290,7 @@ mod tests {
         let env = launcher.scope(nz(2));
         let a = env.try_acquire().unwrap();
         let b = env.try_acquire().unwrap();
-        assert_eq!(
-            refused_max(env.try_acquire()),
-            nz(2),
-            "the scope refuses"
-        );
+        assert_eq!(refused_max(env.try_acquire()), nz(2), "the scope refuses");
         assert_eq!((env.running(), launcher.running()), (2, 2));
         // Ids come from the launcher's plane, shared with its other tasks.
         let direct = launcher.try_acquire().unwrap();

@@ -12,7 +12,8 @@
 //! rename, link, symlink, readlink, no-follow stat) split the path with
 //! [`crate::resolve`](mod@crate::resolve)'s rules, let cap-std open the parent directory, then act
 //! on the single remaining name, so trailing slashes, `.` and `..` mean the same
-//! here as in the virtual backing.
+//! here as in the virtual backing: where the kernel's answer for a trailing
+//! slash differs, the resolver's [`NameOp`] rule decides.
 //!
 //! What this backing does not do: follow anything with the host's ambient
 //! path resolution. There is no `std::fs` call on a joined host path here.
@@ -32,13 +33,14 @@ use cap_fs_ext::{
 };
 use cap_std::fs::{Dir, FileTypeExt, MetadataExt, OpenOptions, OpenOptionsExt};
 
+use super::common::{filetype_from, open_for, second_dir};
 use super::{
     Access, DirEntry, DirHandle, FileHandle, FileType, Filestat, OpenFlags, Opened, TimeSpec,
     host_time_ns,
 };
 use crate::error::{FsError, FsErrorKind};
 use crate::resolve::{
-    Last, Resolved, Stack, Walk, Walker, resolve_with, split_last, validate_path,
+    FinalRule, Last, NameOp, Resolved, Stack, Walk, Walker, resolve_with, split_last, validate_path,
 };
 
 fn p(bytes: &[u8]) -> &Path {
@@ -181,58 +183,82 @@ impl HostDir {
         Ok((dir, last))
     }
 
-    fn same_backing<'a>(&self, other: &'a dyn DirHandle) -> Result<&'a HostDir, FsError> {
-        let any: &dyn std::any::Any = other;
-        any.downcast_ref::<HostDir>()
-            .ok_or_else(|| FsError::new(FsErrorKind::XDev))
+    /// For an operation that may not follow a final symlink (`follow` unset):
+    /// the parent directory and the final name, when the name is acted on
+    /// itself. `None` when cap-std is to resolve the whole path: `follow` is
+    /// set, the path ends in `.` or `..`, or a trailing slash asks to follow.
+    fn unfollowed_name(
+        &self,
+        path: &[u8],
+        follow: bool,
+    ) -> Result<Option<(DirRef<'_>, Vec<u8>)>, FsError> {
+        if follow {
+            return Ok(None);
+        }
+        let (dir, last) = self.parent(path)?;
+        Ok(match last {
+            Last::Name {
+                name,
+                dir_required: false,
+            } => Some((dir, name)),
+            _ => None,
+        })
     }
 
     /// `O_CREAT` without write access: creates `path` only if nothing is
     /// there (`O_CREAT|O_EXCL`; `EEXIST` means "already there, go on"), so an
     /// existing object is never opened for writing. That open would need a
     /// write permission `open(O_RDONLY|O_CREAT)` does not, and would block on a
-    /// FIFO. With `exclusive`, an existing name is the error `Exists`.
+    /// FIFO. With `flags.exclusive`, an existing name is the error `Exists`.
     ///
-    /// With `follow`, a final symlink whose target is missing gets its target
-    /// created, as `open(O_CREAT)` does; the target is found with this crate's
-    /// confined walk and created there, again only if absent. Returns whether
-    /// this call created the file.
-    fn create_absent(&self, path: &[u8], follow: bool, exclusive: bool) -> Result<bool, FsError> {
+    /// Unless `flags.nofollow`, a final symlink whose target is missing gets
+    /// its target created, as `open(O_CREAT)` does; the target is found with
+    /// this crate's confined walk and created there, again only if absent.
+    /// Returns whether this call created the file.
+    fn create_absent(&self, path: &[u8], flags: OpenFlags) -> Result<bool, FsError> {
         let mut o = OpenOptions::new();
         o.write(true).create_new(true).nonblock(true);
         match self.dir.open_with(p(path), &o) {
             Ok(_) => return Ok(true),
-            Err(e) if exclusive || e.kind() != std::io::ErrorKind::AlreadyExists => {
+            Err(e) if flags.exclusive || e.kind() != std::io::ErrorKind::AlreadyExists => {
                 return Err(e.into());
             }
             Err(_) => {}
         }
-        if !follow {
+        if flags.nofollow {
             return Ok(false);
         }
-        let mut walker = Walker::new(&HostWalk);
         let mut st = Stack::new(&self.dir);
-        let last = walker.parent(&mut st, path)?;
-        let (last, found) = walker.finish(&mut st, last, true)?;
+        let (last, found) =
+            Walker::new(&HostWalk).locate(&mut st, path, FinalRule::Follow(true))?;
         match (last, found.filetype()) {
-            (Last::Name { dir_required, .. }, None) if dir_required => {
-                // Linux: O_CREAT with a trailing slash is EISDIR.
-                Err(FsErrorKind::IsDir.into())
+            (Last::Name { name, dir_required }, None) => {
+                // O_CREAT with a trailing slash is EISDIR.
+                FinalRule::Open(flags).check_name(dir_required)?;
+                match st.top().open_with(p(&name), &o) {
+                    Ok(_) => Ok(true),
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+                    Err(e) => Err(e.into()),
+                }
             }
-            (Last::Name { name, .. }, None) => match st.top().open_with(p(&name), &o) {
-                Ok(_) => Ok(true),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
-                Err(e) => Err(e.into()),
-            },
             _ => Ok(false),
         }
     }
+}
 
-    /// For a name that had a trailing slash: the error (or `Ok`) the operation
-    /// gets when it must be a directory and is not followed.
-    fn require_dir(dir: &Dir, name: &[u8]) -> Result<Option<FileType>, FsError> {
-        HostWalk.kind(dir, name)
+/// The resolver's answer for `op` on `name` in `dir` when the path ended in
+/// `/` (one no-follow lookup), where the kernel's answer differs from it;
+/// without a trailing slash the kernel's answer stands.
+fn check_trailing_slash(
+    op: NameOp,
+    dir: &Dir,
+    name: &[u8],
+    dir_required: bool,
+) -> Result<(), FsError> {
+    if dir_required {
+        op.check(HostWalk.kind(dir, name)?, true)?;
     }
+    Ok(())
 }
 
 /// Clears `O_NONBLOCK`, which every open here sets, so the guest's descriptor
@@ -286,7 +312,7 @@ impl DirHandle for HostDir {
         // steps come first, then the open as asked.
         let create_first = flags.create && !writes;
         let truncate_first = flags.truncate && (!flags.write || flags.append);
-        let created = create_first && self.create_absent(path, !flags.nofollow, exclusive)?;
+        let created = create_first && self.create_absent(path, flags)?;
         if truncate_first && !created {
             // O_TRUNC itself needs write permission, so this open for writing
             // checks what the kernel would check.
@@ -344,15 +370,8 @@ impl DirHandle for HostDir {
     }
 
     fn stat_at(&self, path: &[u8], follow: bool) -> Result<Filestat, FsError> {
-        if !follow {
-            let (dir, last) = self.parent(path)?;
-            if let Last::Name {
-                name,
-                dir_required: false,
-            } = last
-            {
-                return Ok(cap_stat(&dir.symlink_metadata(p(&name))?));
-            }
+        if let Some((dir, name)) = self.unfollowed_name(path, follow)? {
+            return Ok(cap_stat(&dir.symlink_metadata(p(&name))?));
         }
         validate_path(path)?;
         Ok(cap_stat(&self.dir.metadata(p(path))?))
@@ -368,25 +387,9 @@ impl DirHandle for HostDir {
             if name == b"." || name == b".." {
                 continue;
             }
-            let ft = entry.file_type()?;
-            let filetype = if ft.is_dir() {
-                FileType::Directory
-            } else if ft.is_symlink() {
-                FileType::SymbolicLink
-            } else if ft.is_file() {
-                FileType::RegularFile
-            } else if ft.is_char_device() {
-                FileType::CharacterDevice
-            } else if ft.is_block_device() {
-                FileType::BlockDevice
-            } else if ft.is_socket() {
-                FileType::SocketStream
-            } else {
-                FileType::Unknown
-            };
             out.push(DirEntry {
                 name,
-                filetype,
+                filetype: filetype_from!(entry.file_type()?),
                 ino: entry.ino(),
             });
         }
@@ -396,53 +399,32 @@ impl DirHandle for HostDir {
     fn create_dir_at(&self, path: &[u8]) -> Result<(), FsError> {
         Access::need(self.access.create)?;
         let (dir, last) = self.parent(path)?;
-        let Last::Name { name, .. } = last else {
-            return Err(FsErrorKind::Exists.into());
-        };
+        let (name, _) = NameOp::CreateDir.name(last)?;
         Ok(dir.create_dir(p(&name))?)
     }
 
     fn remove_dir_at(&self, path: &[u8]) -> Result<(), FsError> {
         Access::need(self.access.write)?;
         let (dir, last) = self.parent(path)?;
-        let Last::Name { name, .. } = last else {
-            return Err(FsErrorKind::Inval.into());
-        };
+        let (name, _) = NameOp::RemoveDir.name(last)?;
         Ok(dir.remove_dir(p(&name))?)
     }
 
     fn unlink_at(&self, path: &[u8]) -> Result<(), FsError> {
         Access::need(self.access.write)?;
         let (dir, last) = self.parent(path)?;
-        let Last::Name { name, dir_required } = last else {
-            return Err(FsErrorKind::IsDir.into());
-        };
-        if dir_required {
-            return Err(match Self::require_dir(&dir, &name)? {
-                None => FsErrorKind::NotFound,
-                Some(FileType::Directory) => FsErrorKind::IsDir,
-                Some(_) => FsErrorKind::NotDir,
-            }
-            .into());
-        }
+        let (name, dir_required) = NameOp::Unlink.name(last)?;
+        check_trailing_slash(NameOp::Unlink, &dir, &name, dir_required)?;
         Ok(dir.remove_file(p(&name))?)
     }
 
     fn rename_at(&self, old: &[u8], new_dir: &dyn DirHandle, new: &[u8]) -> Result<(), FsError> {
-        Access::need(self.access.write)?;
-        Access::need(new_dir.access().create)?;
-        let other = self.same_backing(new_dir)?;
+        let other: &HostDir = second_dir(self.access, new_dir)?;
         let (odir, olast) = self.parent(old)?;
         let (ndir, nlast) = other.parent(new)?;
-        let (oname, odr) = olast.into_name(FsErrorKind::Busy)?;
-        let (nname, ndr) = nlast.into_name(FsErrorKind::Busy)?;
-        if odr || ndr {
-            match Self::require_dir(&odir, &oname)? {
-                None => return Err(FsErrorKind::NotFound.into()),
-                Some(FileType::Directory) => {}
-                Some(_) => return Err(FsErrorKind::NotDir.into()),
-            }
-        }
+        let (oname, odr) = NameOp::Rename.name(olast)?;
+        let (nname, ndr) = NameOp::Rename.name(nlast)?;
+        check_trailing_slash(NameOp::Rename, &odir, &oname, odr || ndr)?;
         Ok(odir.rename(p(&oname), &ndir, p(&nname))?)
     }
 
@@ -453,33 +435,17 @@ impl DirHandle for HostDir {
         new_dir: &dyn DirHandle,
         new: &[u8],
     ) -> Result<(), FsError> {
-        Access::need(self.access.write)?;
-        Access::need(new_dir.access().create)?;
-        let other = self.same_backing(new_dir)?;
+        let other: &HostDir = second_dir(self.access, new_dir)?;
         // The source is walked with this crate's resolver over single-name,
         // no-follow cap-std lookups, so a followed final symlink stays confined too.
-        let mut walker = Walker::new(&HostWalk);
         let mut st = Stack::new(&self.dir);
-        let last = walker.parent(&mut st, old)?;
-        let (last, found) = walker.finish(&mut st, last, follow)?;
-        let oname = match (last, found.filetype()) {
-            (_, None) => return Err(FsErrorKind::NotFound.into()),
-            (Last::Itself, _) | (_, Some(FileType::Directory)) => {
-                return Err(FsErrorKind::Perm.into());
-            }
-            (Last::Name { name, .. }, Some(_)) => name,
-        };
+        let (last, found) =
+            Walker::new(&HostWalk).locate(&mut st, old, FinalRule::Follow(follow))?;
+        NameOp::LinkFrom.check(found.filetype(), false)?;
+        let (oname, _) = NameOp::LinkFrom.name(last)?;
         let (ndir, nlast) = other.parent(new)?;
-        let Last::Name { name, dir_required } = nlast else {
-            return Err(FsErrorKind::Exists.into());
-        };
-        if dir_required {
-            return Err(match Self::require_dir(&ndir, &name)? {
-                Some(_) => FsErrorKind::Exists,
-                None => FsErrorKind::NotFound,
-            }
-            .into());
-        }
+        let (name, dir_required) = NameOp::NewLink.name(nlast)?;
+        check_trailing_slash(NameOp::NewLink, &ndir, &name, dir_required)?;
         Ok(st.top().hard_link(p(&oname), &ndir, p(&name))?)
     }
 
@@ -487,33 +453,16 @@ impl DirHandle for HostDir {
         Access::need(self.access.create)?;
         validate_path(target)?;
         let (dir, last) = self.parent(link)?;
-        let Last::Name { name, dir_required } = last else {
-            return Err(FsErrorKind::Exists.into());
-        };
-        if dir_required {
-            return Err(match Self::require_dir(&dir, &name)? {
-                Some(_) => FsErrorKind::Exists,
-                None => FsErrorKind::NotFound,
-            }
-            .into());
-        }
+        let (name, dir_required) = NameOp::NewLink.name(last)?;
+        check_trailing_slash(NameOp::NewLink, &dir, &name, dir_required)?;
         Ok(dir.symlink_contents(p(target), p(&name))?)
     }
 
     fn readlink_at(&self, path: &[u8]) -> Result<Vec<u8>, FsError> {
         Access::need(self.access.read)?;
         let (dir, last) = self.parent(path)?;
-        let Last::Name { name, dir_required } = last else {
-            return Err(FsErrorKind::Inval.into());
-        };
-        if dir_required {
-            return Err(match Self::require_dir(&dir, &name)? {
-                None => FsErrorKind::NotFound,
-                Some(FileType::SymbolicLink | FileType::Directory) => FsErrorKind::Inval,
-                Some(_) => FsErrorKind::NotDir,
-            }
-            .into());
-        }
+        let (name, dir_required) = NameOp::Readlink.name(last)?;
+        check_trailing_slash(NameOp::Readlink, &dir, &name, dir_required)?;
         Ok(dir
             .read_link_contents(p(&name))?
             .into_os_string()
@@ -528,15 +477,8 @@ impl DirHandle for HostDir {
         mtime: TimeSpec,
     ) -> Result<(), FsError> {
         Access::need(self.access.write)?;
-        if !follow {
-            let (dir, last) = self.parent(path)?;
-            if let Last::Name {
-                name,
-                dir_required: false,
-            } = last
-            {
-                return Ok(dir.set_symlink_times(p(&name), spec(atime), spec(mtime))?);
-            }
+        if let Some((dir, name)) = self.unfollowed_name(path, follow)? {
+            return Ok(dir.set_symlink_times(p(&name), spec(atime), spec(mtime))?);
         }
         validate_path(path)?;
         Ok(self.dir.set_times(p(path), spec(atime), spec(mtime))?)
@@ -549,11 +491,7 @@ impl DirHandle for HostDir {
     fn reopen(&self, access: Access) -> Result<Box<dyn DirHandle>, FsError> {
         Ok(Box::new(HostDir {
             dir: self.dir.try_clone()?,
-            access: Access {
-                read: self.access.read && access.read,
-                write: self.access.write && access.write,
-                create: self.access.create && access.create,
-            },
+            access: self.access.intersection(access),
             label: Arc::clone(&self.label),
         }))
     }
@@ -561,7 +499,7 @@ impl DirHandle for HostDir {
 
 /// An open host file.
 #[derive(Debug)]
-pub struct HostFile {
+pub(crate) struct HostFile {
     file: fs::File,
     readable: bool,
     writable: bool,
@@ -569,30 +507,22 @@ pub struct HostFile {
 
 impl FileHandle for HostFile {
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, FsError> {
-        if !self.readable {
-            return Err(FsErrorKind::BadF.into());
-        }
+        open_for(self.readable)?;
         Ok(self.file.read(buf)?)
     }
 
     fn write(&mut self, buf: &[u8]) -> Result<usize, FsError> {
-        if !self.writable {
-            return Err(FsErrorKind::BadF.into());
-        }
+        open_for(self.writable)?;
         Ok(self.file.write(buf)?)
     }
 
     fn pread(&mut self, buf: &mut [u8], offset: u64) -> Result<usize, FsError> {
-        if !self.readable {
-            return Err(FsErrorKind::BadF.into());
-        }
+        open_for(self.readable)?;
         Ok(self.file.read_at(buf, offset)?)
     }
 
     fn pwrite(&mut self, buf: &[u8], offset: u64) -> Result<usize, FsError> {
-        if !self.writable {
-            return Err(FsErrorKind::BadF.into());
-        }
+        open_for(self.writable)?;
         Ok(self.file.write_at(buf, offset)?)
     }
 
@@ -601,9 +531,7 @@ impl FileHandle for HostFile {
     }
 
     fn set_len(&mut self, len: u64) -> Result<(), FsError> {
-        if !self.writable {
-            return Err(FsErrorKind::BadF.into());
-        }
+        open_for(self.writable)?;
         Ok(self.file.set_len(len)?)
     }
 

@@ -6,12 +6,17 @@
 //! open non-directory.
 //!
 //! Two backings implement them:
-//! - [`host`]: a host directory through `cap-std` (kernel-checked `RESOLVE_BENEATH`
+//! - `host.rs`: a host directory through `cap-std` (kernel-checked `RESOLVE_BENEATH`
 //!   where available), real errnos, dev/ino/nlink, nanosecond times, symlink and
 //!   hard-link creation.
-//! - [`vfs`]: a directory inside any `virtual_fs::FileSystem` (the in-memory
+//! - `vfs/`: a directory inside any `virtual_fs::FileSystem` (the in-memory
 //!   sandbox by default); this crate walks paths itself, synthesizes stable
 //!   inode numbers and maps `FsError` precisely.
+//!
+//! `common.rs` holds what the two share besides the resolver: the checks
+//! that open a rename or link (access on both sides, same backing), the
+//! refusal of a read or write the file was not opened for, and the mapping of
+//! a filesystem's file-type value to [`FileType`].
 //!
 //! What this module does not do: rights. Rights live in the fd table; a handle
 //! only carries an [`Access`] mask that refuses writes through read-only
@@ -24,8 +29,9 @@ use std::io::SeekFrom;
 use crate::error::{FsError, FsErrorKind};
 use crate::resolve::Resolved;
 
-pub mod host;
-pub mod vfs;
+mod common;
+pub(crate) mod host;
+pub(crate) mod vfs;
 
 /// The type of a filesystem object, numbered as preview1's `filetype`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -211,6 +217,15 @@ impl Access {
             Err(FsErrorKind::NotCapable.into())
         }
     }
+
+    /// What both masks allow.
+    pub(crate) const fn intersection(self, other: Access) -> Access {
+        Access {
+            read: self.read && other.read,
+            write: self.write && other.write,
+            create: self.create && other.create,
+        }
+    }
 }
 
 /// The result of [`DirHandle::open_at`].
@@ -227,7 +242,7 @@ pub enum Opened {
 /// Paths are guest bytes, relative to this directory. They are never trimmed
 /// or rewritten: an empty path is `NotFound`; an absolute path, `..` above this
 /// directory, or a symlink leading out is `Escape`; more than
-/// [`MAX_SYMLINK_HOPS`](crate::resolve::MAX_SYMLINK_HOPS) symlinks is `Loop`; a
+/// [`MAX_SYMLINK_HOPS`](crate::MAX_SYMLINK_HOPS) symlinks is `Loop`; a
 /// trailing slash requires a directory.
 ///
 /// The trait is object safe; the syscall layer holds `Box<dyn DirHandle>`.

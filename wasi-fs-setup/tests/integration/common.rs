@@ -6,9 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use virtual_fs::{AsyncWriteExt, FileSystem, TmpFileSystem};
-use wasi_fs_setup::backing::host::HostDir;
-use wasi_fs_setup::backing::vfs::{SharedFileSystem, VirtualFs};
-use wasi_fs_setup::{Access, DirHandle, World};
+use wasi_fs_setup::{Access, DirHandle, HostDir, SharedFileSystem, VirtualFs, World};
 
 /// One entry of a layout.
 #[derive(Clone, Copy, Debug)]

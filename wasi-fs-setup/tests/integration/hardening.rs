@@ -19,11 +19,9 @@ use virtual_fs::{
     OpenOptionsConfig, ReadBuf, TmpFileSystem, VirtualFile,
 };
 use wasi_config::{ConfigBuilder, PreopenSpec};
-use wasi_fs_setup::backing::host::HostDir;
-use wasi_fs_setup::backing::vfs::SharedFileSystem;
 use wasi_fs_setup::{
     Access, DirHandle, FdEntry, FdFlags, FdObject, FdRights, FileType, FsError, FsErrorKind,
-    OpenFlags, Opened, Rights, StdioSlot, World,
+    HostDir, OpenFlags, Opened, Rights, SharedFileSystem, StdioSlot, World,
 };
 
 use crate::common::{Node, vfs_dirs};

@@ -559,7 +559,7 @@ fn inode_numbers_are_stable_and_distinct() {
     assert_eq!(st.nlink, 1);
 }
 
-fn inode_numbers_of(vfs: &wasi_fs_setup::backing::vfs::VirtualFs, vd: &dyn DirHandle) {
+fn inode_numbers_of(vfs: &wasi_fs_setup::VirtualFs, vd: &dyn DirHandle) {
     let a1 = vd.stat_at(b"a/b/file.txt", true).unwrap();
     let a2 = vd.stat_at(b"link_b/file.txt", true).unwrap();
     let f = vd.stat_at(b"f.txt", true).unwrap();

@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 use virtual_fs::{FileSystem, TmpFileSystem};
-use wasi_fs_setup::backing::host::HostDir;
-use wasi_fs_setup::backing::vfs::{SharedFileSystem, VirtualFs};
-use wasi_fs_setup::{Access, DirHandle, FileType, FsError, FsErrorKind, OpenFlags, Opened};
+use wasi_fs_setup::{
+    Access, DirHandle, FileType, FsError, FsErrorKind, HostDir, OpenFlags, Opened,
+    SharedFileSystem, VirtualFs,
+};
 
 #[derive(Clone, Debug)]
 enum M {

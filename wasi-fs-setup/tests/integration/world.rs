@@ -4,10 +4,9 @@ use std::num::NonZeroUsize;
 use std::sync::Arc;
 
 use wasi_config::{Capabilities, ConfigBuilder, PreopenSpec, SANDBOX_FS};
-use wasi_fs_setup::backing::vfs::SharedFileSystem;
 use wasi_fs_setup::{
     FdEntry, FdFlags, FdObject, FdRights, FileType, FsErrorKind, OpenFlags, Opened, Rights,
-    SetupError, StdioSlot, World,
+    SetupError, SharedFileSystem, StdioSlot, World,
 };
 
 #[test]
@@ -41,8 +40,8 @@ fn stdio_then_preopens_in_configuration_order() {
     );
     assert_eq!(world.fds().len(), 7);
     assert!(world.fds().get(7).is_err());
-    // The tree: root is a mount (the "/" preopen), /a and /a/deep are synthesized.
-    let tree = world.tree();
+    // The mount table: root is a mount (the "/" preopen), /a and /a/deep are synthesized.
+    let tree = world.mounts();
     let deep = tree.lookup(b"/a/deep").unwrap();
     assert_eq!(tree.stat(deep).unwrap().filetype, FileType::Directory);
     assert_eq!(tree.path(tree.lookup(b"/a/deep/x").unwrap()), b"/a/deep/x");

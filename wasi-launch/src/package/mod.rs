@@ -146,4 +146,3 @@ impl Package {
         &self.mounts
     }
 }
-

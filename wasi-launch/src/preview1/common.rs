@@ -3,7 +3,7 @@
 //! encodings of `filestat` and `dirent`, and the iovec transfers behind
 //! `fd_read`, `fd_pread`, `fd_write` and `fd_pwrite`.
 
-use wasi_fs_setup::resolve::PATH_MAX;
+use wasi_fs_setup::PATH_MAX;
 use wasi_fs_setup::{FdEntry, FdFlags, FdObject, FileHandle, FsError, Rights, TimeSpec};
 use wasmer::FunctionEnvMut;
 
