@@ -226,6 +226,28 @@ const FILE_WRITE: Rights = Rights::FD_WRITE
     .union(Rights::FD_FILESTAT_SET_SIZE)
     .union(Rights::FD_FILESTAT_SET_TIMES);
 
+impl Rights {
+    /// The rights that mean something on a directory fd: a directory opened
+    /// with more keeps only these as its base rights (wasmtime's `fdstat` of
+    /// a directory never shows `fd_seek`, `fd_read` or `fd_write`).
+    pub const DIRECTORY: Rights = DIR_LOOK.union(DIR_MODIFY).union(DIR_CREATE);
+
+    /// The rights that mean something on a regular file (or another
+    /// non-directory) fd.
+    pub const REGULAR_FILE: Rights = FILE_READ.union(FILE_WRITE);
+
+    /// Rights whose presence in `path_open`'s base rights opens a file for
+    /// writing. `fd_datasync` alone does not: directories carry it too, and
+    /// wasi-libc always asks for it together with `fd_write`.
+    pub const OPEN_FOR_WRITING: Rights = Rights::FD_WRITE
+        .union(Rights::FD_ALLOCATE)
+        .union(Rights::FD_FILESTAT_SET_SIZE);
+
+    /// Rights whose presence in `path_open`'s base rights opens a file (or
+    /// directory) for reading.
+    pub const OPEN_FOR_READING: Rights = Rights::FD_READ.union(Rights::FD_READDIR);
+}
+
 /// Rights of the stdin fd.
 const STDIN_RIGHTS: Rights = Rights::FD_READ
     .union(Rights::FD_FDSTAT_SET_FLAGS)
@@ -408,5 +430,14 @@ mod tests {
         let s = format!("{:?}", Rights::FD_READ | Rights::PATH_OPEN);
         assert_eq!(s, "Rights(fd_read|path_open)");
         assert_eq!(!Rights::NONE, Rights::ALL);
+    }
+
+    #[test]
+    fn right_sets_do_not_overlap_where_they_must_not() {
+        assert!(
+            !Rights::DIRECTORY.intersects(Rights::FD_SEEK | Rights::FD_READ | Rights::FD_WRITE)
+        );
+        assert!(!Rights::REGULAR_FILE.intersects(Rights::PATH_OPEN | Rights::FD_READDIR));
+        assert!(!Rights::DIRECTORY.intersects(Rights::FD_FILESTAT_SET_SIZE));
     }
 }

@@ -15,57 +15,6 @@ use crate::errno::{Errno, SysResult};
 use crate::guest_memory::{GuestMemory, IoVec, iovecs_total_len};
 use crate::state::WasiEnv;
 
-/// The rights that mean something on a directory fd. A directory opened
-/// with more keeps only these as its base rights (wasmtime's `fdstat` of a
-/// directory never shows `fd_seek`, `fd_read` or `fd_write`).
-pub(crate) const DIR_RIGHTS: Rights = Rights::PATH_CREATE_DIRECTORY
-    .union(Rights::PATH_CREATE_FILE)
-    .union(Rights::PATH_LINK_SOURCE)
-    .union(Rights::PATH_LINK_TARGET)
-    .union(Rights::PATH_OPEN)
-    .union(Rights::FD_READDIR)
-    .union(Rights::PATH_READLINK)
-    .union(Rights::PATH_RENAME_SOURCE)
-    .union(Rights::PATH_RENAME_TARGET)
-    .union(Rights::PATH_FILESTAT_GET)
-    .union(Rights::PATH_FILESTAT_SET_SIZE)
-    .union(Rights::PATH_FILESTAT_SET_TIMES)
-    .union(Rights::FD_FILESTAT_GET)
-    .union(Rights::FD_FILESTAT_SET_TIMES)
-    .union(Rights::PATH_SYMLINK)
-    .union(Rights::PATH_REMOVE_DIRECTORY)
-    .union(Rights::PATH_UNLINK_FILE)
-    .union(Rights::FD_FDSTAT_SET_FLAGS)
-    .union(Rights::FD_SYNC)
-    .union(Rights::FD_DATASYNC)
-    .union(Rights::POLL_FD_READWRITE);
-
-/// The rights that mean something on a regular file (or another
-/// non-directory) fd.
-pub(crate) const FILE_RIGHTS: Rights = Rights::FD_DATASYNC
-    .union(Rights::FD_READ)
-    .union(Rights::FD_SEEK)
-    .union(Rights::FD_FDSTAT_SET_FLAGS)
-    .union(Rights::FD_SYNC)
-    .union(Rights::FD_TELL)
-    .union(Rights::FD_WRITE)
-    .union(Rights::FD_ADVISE)
-    .union(Rights::FD_ALLOCATE)
-    .union(Rights::FD_FILESTAT_GET)
-    .union(Rights::FD_FILESTAT_SET_SIZE)
-    .union(Rights::FD_FILESTAT_SET_TIMES)
-    .union(Rights::POLL_FD_READWRITE);
-
-/// Rights whose presence in `path_open`'s base rights opens a file for
-/// writing. `fd_datasync` alone does not: directories carry it too, and
-/// wasi-libc always asks for it together with `fd_write`.
-pub(crate) const WRITE_RIGHTS: Rights = Rights::FD_WRITE
-    .union(Rights::FD_ALLOCATE)
-    .union(Rights::FD_FILESTAT_SET_SIZE);
-
-/// Rights whose presence opens a file for reading.
-pub(crate) const READ_RIGHTS: Rights = Rights::FD_READ.union(Rights::FD_READDIR);
-
 /// Fails with ENOTCAPABLE unless the fd's base rights hold `needed`.
 pub(crate) fn require(entry: &FdEntry, needed: Rights) -> SysResult<()> {
     entry.require(needed).map_err(Errno::from)
@@ -321,12 +270,5 @@ mod tests {
         assert_eq!(follow_flag(0), Ok(false));
         assert_eq!(follow_flag(1), Ok(true));
         assert_eq!(follow_flag(2), Err(Errno::INVAL));
-    }
-
-    #[test]
-    fn right_sets_do_not_overlap_where_they_must_not() {
-        assert!(!DIR_RIGHTS.intersects(Rights::FD_SEEK | Rights::FD_READ | Rights::FD_WRITE));
-        assert!(!FILE_RIGHTS.intersects(Rights::PATH_OPEN | Rights::FD_READDIR));
-        assert!(!DIR_RIGHTS.intersects(Rights::FD_FILESTAT_SET_SIZE));
     }
 }

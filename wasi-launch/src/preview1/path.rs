@@ -20,9 +20,7 @@ use wasmer::FunctionEnvMut;
 use super::abi::{
     FDFLAGS_ALL, FILESTAT_SIZE, O_CREAT, O_DIRECTORY, O_EXCL, O_TRUNC, OFLAGS_ALL, encode_filestat,
 };
-use super::common::{
-    DIR_RIGHTS, FILE_RIGHTS, READ_RIGHTS, WRITE_RIGHTS, follow_flag, read_path, require, time_specs,
-};
+use super::common::{follow_flag, read_path, require, time_specs};
 use super::{GuestPtr, host_call};
 use crate::errno::{Errno, SysResult};
 use crate::guest_memory::GuestMemory;
@@ -316,8 +314,8 @@ impl OpenRequest {
             needed |= Rights::PATH_FILESTAT_SET_SIZE;
         }
         let flags = OpenFlags {
-            read: rights.base.intersects(READ_RIGHTS),
-            write: rights.base.intersects(WRITE_RIGHTS),
+            read: rights.base.intersects(Rights::OPEN_FOR_READING),
+            write: rights.base.intersects(Rights::OPEN_FOR_WRITING),
             append: fdflags.contains(FdFlags::APPEND),
             create,
             exclusive: oflags & O_EXCL != 0,
@@ -379,8 +377,8 @@ pub(super) fn path_open(
             other => other,
         };
         let (object, base) = match opened.map_err(Errno::from)? {
-            Opened::Dir(d) => (FdObject::Dir(d), req.rights.base & DIR_RIGHTS),
-            Opened::File(f) => (FdObject::File(f), req.rights.base & FILE_RIGHTS),
+            Opened::Dir(d) => (FdObject::Dir(d), req.rights.base & Rights::DIRECTORY),
+            Opened::File(f) => (FdObject::File(f), req.rights.base & Rights::REGULAR_FILE),
         };
         let rights = FdRights {
             base,
