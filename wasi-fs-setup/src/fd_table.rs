@@ -347,7 +347,11 @@ impl fmt::Display for FdTable {
             };
             write!(f, "fd {fd}: {what}")?;
             if let Some(p) = e.preopen() {
-                write!(f, " preopen {:?}", String::from_utf8_lossy(&p.guest_path))?;
+                write!(
+                    f,
+                    " preopen \"{}\"",
+                    wasi_config::ByteDisplay(&p.guest_path)
+                )?;
             }
             writeln!(
                 f,

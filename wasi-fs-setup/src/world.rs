@@ -396,8 +396,10 @@ impl fmt::Debug for SetupContext<'_> {
     }
 }
 
+/// A guest path as error messages show it: byte for byte, with invalid
+/// UTF-8 and control characters escaped (never replaced).
 fn display(path: &[u8]) -> String {
-    String::from_utf8_lossy(path).into_owned()
+    wasi_config::ByteDisplay(path).to_string()
 }
 
 impl SetupContext<'_> {

@@ -236,6 +236,20 @@ fn setup_hook_errors_are_typed() {
     assert_eq!(err.to_string(), "setup hook failed: no");
 }
 
+/// Issue 12: guest paths in errors are shown byte for byte (invalid UTF-8
+/// escaped), never through a lossy conversion that would print U+FFFD.
+#[test]
+fn guest_paths_in_setup_errors_are_shown_byte_exact() {
+    let cfg = ConfigBuilder::new("p").validate().unwrap();
+    let err = World::builder(&cfg)
+        .setup(|ctx| ctx.write_file(b"/\xffnot-mounted\n".as_slice(), ""))
+        .build()
+        .unwrap_err();
+    let shown = err.to_string();
+    assert!(shown.contains("/\\xffnot-mounted\\n"), "{shown}");
+    assert!(!shown.contains('\u{fffd}'), "{shown}");
+}
+
 #[test]
 fn fd_limit_gives_emfile_and_close_frees() {
     let mut cb = ConfigBuilder::new("p");
