@@ -12,6 +12,12 @@
 //!   `/proc/self/status` before and after; printed beside the bare wasmer
 //!   figure measured in the same run. Not a criterion timing: one sample
 //!   per run, printed on stderr.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a benchmark that cannot set up has nothing to measure"
+)]
 
 use std::hint::black_box;
 use std::num::NonZeroUsize;

@@ -7,6 +7,12 @@
 //! value bytes for a nul byte with `memchr`, the least any validation must
 //! do. The target is `validate` within 3x of `baseline` at every size:
 //! linear, with a small constant.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a benchmark that cannot set up has nothing to measure"
+)]
 
 use std::hint::black_box;
 

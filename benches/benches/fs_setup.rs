@@ -19,6 +19,12 @@
 //!   directories in turn, then `symlink_metadata` on the file).
 //!
 //! The target is resolution within 1.5x of its baseline.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a benchmark that cannot set up has nothing to measure"
+)]
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};

@@ -14,6 +14,12 @@
 //! - `build_environment`: a typical configuration (10 args, 20 env vars, 3
 //!   host preopens of temp dirs) validated and turned into an environment;
 //!   `baseline` only opens the same 3 directories with `std::fs::File::open`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a benchmark that cannot set up has nothing to measure"
+)]
 
 use std::hint::black_box;
 use std::path::PathBuf;

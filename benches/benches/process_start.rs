@@ -12,6 +12,12 @@
 //! ```
 //!
 //! `WASI_RUN=/path/to/wasi-run` measures another build instead.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a benchmark that cannot set up has nothing to measure"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

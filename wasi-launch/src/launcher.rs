@@ -74,7 +74,7 @@ impl Launcher {
         &self,
         path: impl AsRef<Path>,
     ) -> Result<Arc<Package>, LaunchError> {
-        Ok(self.inner.packages.include_file(path)?)
+        self.inner.packages.include_file(path)
     }
 
     /// Loads a webc package from bytes into the package cache.
@@ -82,7 +82,7 @@ impl Launcher {
         &self,
         bytes: impl Into<webc::bytes::Bytes>,
     ) -> Result<Arc<Package>, LaunchError> {
-        Ok(self.inner.packages.include_bytes(bytes)?)
+        self.inner.packages.include_bytes(bytes)
     }
 
     /// Loads `config`'s package files into the cache, then resolves each
@@ -92,10 +92,7 @@ impl Launcher {
         for path in config.package_files() {
             self.include_package_file(path)?;
         }
-        Ok(package::resolve::resolve_all(
-            &self.inner.packages,
-            config.packages(),
-        )?)
+        package::resolve::resolve_all(&self.inner.packages, config.packages())
     }
 
     /// The control plane (task limit, process and thread ids).
@@ -111,7 +108,7 @@ impl Launcher {
     /// Compiles (or finds in the cache) a module from `.wasm` bytes or
     /// `.wat` text.
     pub fn load_module(&self, bytes: &[u8]) -> Result<Module, LaunchError> {
-        Ok(self.inner.modules.get_or_compile(bytes)?)
+        self.inner.modules.get_or_compile(bytes)
     }
 
     /// Reads a `.wasm` or `.wat` file and [`load_module`](Self::load_module)s it.

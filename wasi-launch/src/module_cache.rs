@@ -68,7 +68,10 @@
 //! This is the crate's one module with `unsafe` code (the deserialize call).
 //! The cache never evicts: it lives as long as the launcher that owns it.
 
-#![allow(unsafe_code)]
+#![allow(
+    unsafe_code,
+    reason = "the one deserialize of a checked cache file; see the SAFETY comment"
+)]
 
 use std::collections::HashMap;
 use std::fmt;

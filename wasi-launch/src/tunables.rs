@@ -19,7 +19,10 @@
 //! `unsafe` in wasmer's trait and forward to wasmer's own `unsafe`
 //! constructors, each under a `SAFETY` comment.
 
-#![allow(unsafe_code)]
+#![allow(
+    unsafe_code,
+    reason = "wasmer's Tunables trait has unsafe methods; they forward to its own"
+)]
 
 use std::ptr::NonNull;
 

@@ -3,6 +3,12 @@
 //! commands, the `wasi-run` CLI with a `.webc`, and hostile bytes.
 //!
 //! Every fixture is built here with the `webc` crate's writer.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests report failures by panicking"
+)]
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

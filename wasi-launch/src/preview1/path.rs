@@ -159,7 +159,7 @@ pub(super) fn path_filestat_get(
     })
 }
 
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, reason = "the preview1 signature")]
 pub(super) fn path_filestat_set_times(
     mut env: FunctionEnvMut<'_, WasiEnv>,
     fd: u32,
@@ -185,7 +185,7 @@ pub(super) fn path_filestat_set_times(
     })
 }
 
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, reason = "the preview1 signature")]
 pub(super) fn path_link(
     mut env: FunctionEnvMut<'_, WasiEnv>,
     old_fd: u32,
@@ -332,7 +332,7 @@ impl OpenRequest {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, reason = "the preview1 signature")]
 pub(super) fn path_open(
     mut env: FunctionEnvMut<'_, WasiEnv>,
     fd: u32,
