@@ -43,7 +43,9 @@ fn hello_config() -> Config {
 fn run_hello(launcher: &Launcher, module: &Module, config: &Config) {
     let (stdout, captured) = StdioSlot::capture();
     let status = launcher
-        .environment_with(config.clone(), |w| w.stdout(stdout))
+        .environment_with(config.clone(), |w| {
+            w.stdout(stdout);
+        })
         .and_then(|env| env.run(module))
         .expect("hello runs");
     black_box((status, captured.len()));
@@ -128,7 +130,9 @@ fn idle_instances(_c: &mut Criterion) {
         let mut store = Store::new(launcher.engine().clone());
         let (stdout, _) = StdioSlot::capture();
         let instance = launcher
-            .environment_with(config.clone(), |w| w.stdout(stdout))
+            .environment_with(config.clone(), |w| {
+                w.stdout(stdout);
+            })
             .and_then(|env| env.instantiate(&module, &mut store))
             .expect("instantiate");
         held.push((store, instance));

@@ -42,7 +42,9 @@ fn hello_config() -> Config {
 fn run_hello(launcher: &Launcher, module: &Module) {
     let (stdout, captured) = StdioSlot::capture();
     let env = launcher
-        .environment_with(hello_config(), |w| w.stdout(stdout))
+        .environment_with(hello_config(), |w| {
+            w.stdout(stdout);
+        })
         .expect("environment");
     let status = env.run(module).expect("hello runs");
     debug_assert_eq!(status, ExitStatus::Exited(0));
@@ -71,7 +73,9 @@ fn launch_hello(c: &mut Criterion) {
     // Sanity: the library run prints the greeting.
     let (stdout, captured) = StdioSlot::capture();
     launcher
-        .environment_with(hello_config(), |w| w.stdout(stdout))
+        .environment_with(hello_config(), |w| {
+            w.stdout(stdout);
+        })
         .and_then(|env| env.run(&module))
         .expect("hello runs");
     assert_eq!(captured.contents(), b"Hello, world!\n");

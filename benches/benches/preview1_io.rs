@@ -55,7 +55,9 @@ fn run_guest(launcher: &Launcher, module: &Module, dir: &Path, args: &[&str]) ->
     let config = b.validate().expect("valid configuration");
     let (stdout, captured) = StdioSlot::capture();
     let env = launcher
-        .environment_with(config, |w| w.stdout(stdout).stderr(StdioSlot::Inherit))
+        .environment_with(config, |w| {
+            w.stdout(stdout).stderr(StdioSlot::Inherit);
+        })
         .expect("environment");
     let status = env.run(module).expect("guest runs");
     assert_eq!(status, ExitStatus::Exited(0), "guest failed: {args:?}");

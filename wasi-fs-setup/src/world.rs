@@ -42,7 +42,8 @@ impl From<wasi_config::Permissions> for Access {
 
 type Hook = Box<dyn FnOnce(&mut SetupContext<'_>) -> Result<(), SetupError>>;
 
-/// Builds a [`World`]; options chain by value.
+/// Builds a [`World`]: one `&mut self` method per option, as every builder
+/// with many options in this workspace.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -60,7 +61,6 @@ type Hook = Box<dyn FnOnce(&mut SetupContext<'_>) -> Result<(), SetupError>>;
 /// assert!(captured.is_empty());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[must_use]
 pub struct WorldBuilder<'c> {
     config: &'c Config,
     filesystems: Vec<(String, SharedFileSystem)>,
@@ -109,7 +109,7 @@ impl<'c> WorldBuilder<'c> {
     /// [`MAX_SANDBOX_BYTES`]; see [`MemoryBudget`](crate::MemoryBudget) for what counts). Writes
     /// and creations past it fail with ENOSPC. No effect when
     /// [`wasi_config::SANDBOX_FS`] is registered by the caller.
-    pub fn sandbox_limit(mut self, bytes: u64) -> Self {
+    pub fn sandbox_limit(&mut self, bytes: u64) -> &mut Self {
         self.sandbox_limit = bytes;
         self
     }
@@ -121,12 +121,12 @@ impl<'c> WorldBuilder<'c> {
     /// Its [`PreopenInfo::index`] is the configuration's preopen count plus
     /// its position among the extra mounts.
     pub fn mount(
-        mut self,
+        &mut self,
         guest_path: wasi_config::GuestPath,
         filesystem: impl Into<String>,
         path: impl Into<std::path::PathBuf>,
         read_only: bool,
-    ) -> Self {
+    ) -> &mut Self {
         self.mounts.push(ExtraMount {
             guest_path,
             filesystem: filesystem.into(),
@@ -143,7 +143,7 @@ impl<'c> WorldBuilder<'c> {
     /// Registers a virtual filesystem under `name` (replacing an earlier one
     /// of that name). Register [`wasi_config::SANDBOX_FS`] to replace the
     /// default sandbox.
-    pub fn filesystem(mut self, name: impl Into<String>, fs: SharedFileSystem) -> Self {
+    pub fn filesystem(&mut self, name: impl Into<String>, fs: SharedFileSystem) -> &mut Self {
         let name = name.into();
         self.filesystems.retain(|(n, _)| *n != name);
         self.filesystems.push((name, fs));
@@ -151,26 +151,26 @@ impl<'c> WorldBuilder<'c> {
     }
 
     /// What fd 0 reads from (default: the host's stdin).
-    pub fn stdin(mut self, slot: StdioSlot) -> Self {
+    pub fn stdin(&mut self, slot: StdioSlot) -> &mut Self {
         self.stdio[0] = slot;
         self
     }
 
     /// Where fd 1 writes to (default: the host's stdout).
-    pub fn stdout(mut self, slot: StdioSlot) -> Self {
+    pub fn stdout(&mut self, slot: StdioSlot) -> &mut Self {
         self.stdio[1] = slot;
         self
     }
 
     /// Where fd 2 writes to (default: the host's stderr).
-    pub fn stderr(mut self, slot: StdioSlot) -> Self {
+    pub fn stderr(&mut self, slot: StdioSlot) -> &mut Self {
         self.stdio[2] = slot;
         self
     }
 
     /// Adds a hook that runs after the preopens are mounted and before the
     /// fd table is filled; hooks run in the order they were added.
-    pub fn setup<F>(mut self, hook: F) -> Self
+    pub fn setup<F>(&mut self, hook: F) -> &mut Self
     where
         F: FnOnce(&mut SetupContext<'_>) -> Result<(), SetupError> + 'static,
     {
@@ -179,15 +179,17 @@ impl<'c> WorldBuilder<'c> {
     }
 
     /// Opens and mounts every preopen, runs the hooks and fills the fd table.
-    pub fn build(self) -> Result<World, SetupError> {
-        let WorldBuilder {
-            config,
-            filesystems,
-            stdio,
-            hooks,
-            mounts,
-            sandbox_limit,
-        } = self;
+    ///
+    /// The world takes the builder's stdio slots, filesystems, mounts and
+    /// hooks (a stdio slot or a hook is used once): building again from the
+    /// same builder gives a world with the defaults for those.
+    pub fn build(&mut self) -> Result<World, SetupError> {
+        let config = self.config;
+        let sandbox_limit = self.sandbox_limit;
+        let filesystems = std::mem::take(&mut self.filesystems);
+        let stdio = std::mem::take(&mut self.stdio);
+        let hooks = std::mem::take(&mut self.hooks);
+        let mounts = std::mem::take(&mut self.mounts);
         let max = config.capabilities().max_open_fds();
         let needed = 3usize
             .saturating_add(config.preopens().len())

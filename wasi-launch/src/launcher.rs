@@ -154,7 +154,7 @@ impl Launcher {
     /// plus the volumes of the packages it uses, read-only (see
     /// [`resolve_packages`](Self::resolve_packages)).
     pub fn environment(&self, config: Config) -> Result<Environment, LaunchError> {
-        self.environment_with(config, |b| b)
+        self.environment_with(config, |_| {})
     }
 
     /// An environment for `config` whose file world is customised by
@@ -164,14 +164,15 @@ impl Launcher {
     pub fn environment_with(
         &self,
         config: Config,
-        customise: impl FnOnce(WorldBuilder<'_>) -> WorldBuilder<'_>,
+        customise: impl FnOnce(&mut WorldBuilder<'_>),
     ) -> Result<Environment, LaunchError> {
-        let world = if config.packages().is_empty() && config.package_files().is_empty() {
-            customise(World::builder(&config)).build()?
-        } else {
+        let mut builder = World::builder(&config);
+        customise(&mut builder);
+        if !(config.packages().is_empty() && config.package_files().is_empty()) {
             let packages = self.resolve_packages(&config)?;
-            package::mount_packages(customise(World::builder(&config)), &packages).build()?
-        };
+            package::mount_packages(&mut builder, &packages);
+        }
+        let world = builder.build()?;
         Ok(self.environment_with_world(config, world))
     }
 
@@ -190,7 +191,6 @@ impl Launcher {
 /// [`MAX_TABLE_ELEMENTS`] elements and the [`DefaultRuntime`] (OS clocks
 /// and entropy).
 #[derive(Debug, Default)]
-#[must_use]
 pub struct LauncherBuilder {
     compiler: Compiler,
     engine: Option<Engine>,
@@ -202,7 +202,7 @@ pub struct LauncherBuilder {
 
 impl LauncherBuilder {
     /// The compiler of the engine the launcher creates.
-    pub fn compiler(mut self, compiler: Compiler) -> Self {
+    pub fn compiler(&mut self, compiler: Compiler) -> &mut Self {
         self.compiler = compiler;
         self
     }
@@ -214,21 +214,21 @@ impl LauncherBuilder {
     /// defaults with the table bound of
     /// [`max_table_elements`](Self::max_table_elements)), so that no guest
     /// of the launcher can grow a table without bound.
-    pub fn engine(mut self, engine: Engine) -> Self {
+    pub fn engine(&mut self, engine: Engine) -> &mut Self {
         self.engine = Some(engine);
         self
     }
 
     /// Keeps serialized modules in `dir` so later processes start without
     /// compiling.
-    pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+    pub fn cache_dir(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
         self.cache_dir = Some(dir.into());
         self
     }
 
     /// The maximum number of tasks running at once across every
     /// environment of the launcher.
-    pub fn max_tasks(mut self, max: NonZeroUsize) -> Self {
+    pub fn max_tasks(&mut self, max: NonZeroUsize) -> &mut Self {
         self.max_tasks = Some(max);
         self
     }
@@ -237,23 +237,24 @@ impl LauncherBuilder {
     /// [`MAX_TABLE_ELEMENTS`]): `table.grow` past it returns -1 to the
     /// guest, and a module whose table minimum is above it fails to
     /// instantiate.
-    pub fn max_table_elements(mut self, max: u32) -> Self {
+    pub fn max_table_elements(&mut self, max: u32) -> &mut Self {
         self.max_table_elements = Some(max);
         self
     }
 
     /// The runtime (clocks, entropy, blocking).
-    pub fn runtime(mut self, runtime: Arc<dyn Runtime>) -> Self {
+    pub fn runtime(&mut self, runtime: Arc<dyn Runtime>) -> &mut Self {
         self.runtime = Some(runtime);
         self
     }
 
-    /// Builds the launcher.
-    pub fn build(self) -> Launcher {
+    /// Builds a launcher (the builder can build more, each with its own
+    /// caches and control plane).
+    pub fn build(&self) -> Launcher {
         // The compiler's configuration has already counted the CPUs; the
         // default task limit reuses that count instead of asking again.
-        let (mut engine, cpus) = match self.engine {
-            Some(engine) => (engine, None),
+        let (mut engine, cpus) = match &self.engine {
+            Some(engine) => (engine.clone(), None),
             None => {
                 let (engine, cpus) = self.compiler.engine_and_cpus();
                 (engine, Some(cpus))
@@ -265,8 +266,8 @@ impl LauncherBuilder {
         let max_tasks = self.max_tasks.unwrap_or_else(|| {
             cpus.map_or_else(ControlPlane::default_max, ControlPlane::default_max_for)
         });
-        let modules = match self.cache_dir {
-            Some(dir) => ModuleCache::with_disk_dir(engine, dir),
+        let modules = match &self.cache_dir {
+            Some(dir) => ModuleCache::with_disk_dir(engine, dir.clone()),
             None => ModuleCache::new(engine),
         };
         Launcher {
@@ -276,6 +277,7 @@ impl LauncherBuilder {
                 control: ControlPlane::new(max_tasks),
                 runtime: self
                     .runtime
+                    .clone()
                     .unwrap_or_else(|| Arc::new(DefaultRuntime::new())),
             }),
         }

@@ -25,7 +25,9 @@
 //!
 //! let config = ConfigBuilder::new("hi").validate()?;
 //! let (stdout, captured) = StdioSlot::capture();
-//! let env = launcher.environment_with(config, |world| world.stdout(stdout))?;
+//! let env = launcher.environment_with(config, |world| {
+//!     world.stdout(stdout);
+//! })?;
 //! assert_eq!(env.run(&module)?, ExitStatus::Exited(3));
 //! assert_eq!(captured.contents(), b"hi\n");
 //! # Ok::<(), Box<dyn std::error::Error>>(())

@@ -250,9 +250,9 @@ fn run_once(name: &str, spec: &Spec, backing: Backing) -> (Outcome, tempfile::Te
     let symlinks = spec.symlinks.clone();
     let env = launcher()
         .environment_with(config, |w| {
-            let w = w.stdin(stdin).stdout(stdout).stderr(stderr);
+            w.stdin(stdin).stdout(stdout).stderr(stderr);
             if backing == Backing::Host {
-                return w;
+                return;
             }
             w.setup(move |ctx| {
                 for d in &dirs {
@@ -265,7 +265,7 @@ fn run_once(name: &str, spec: &Spec, backing: Backing) -> (Outcome, tempfile::Te
                     ctx.symlink(target.as_bytes(), format!("/{link}"))?;
                 }
                 Ok(())
-            })
+            });
         })
         .expect("environment");
     let module = launcher()

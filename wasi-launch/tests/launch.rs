@@ -78,7 +78,7 @@ fn run_on(launcher: &Launcher, module_bytes: &[u8], config: Config, stdin: &[u8]
         .environment_with(config, |w| {
             w.stdin(StdioSlot::from_bytes(stdin))
                 .stdout(stdout)
-                .stderr(stderr)
+                .stderr(stderr);
         })
         .expect("the environment builds");
     let status = env.run(&module);
@@ -340,17 +340,11 @@ fn invalid_modules_are_module_errors() {
         b"(module (func (result i32) i64.const 1))",
     ] {
         let err = launcher.load_module(bytes).unwrap_err();
-        assert!(
-            matches!(err, LaunchError::Compile(_)),
-            "{err:?}"
-        );
+        assert!(matches!(err, LaunchError::Compile(_)), "{err:?}");
     }
     for bytes in [&b"(module (func"[..], b"", b"not a module at all\xff"] {
         let err = launcher.load_module(bytes).unwrap_err();
-        assert!(
-            matches!(err, LaunchError::ModuleText(_)),
-            "{err:?}"
-        );
+        assert!(matches!(err, LaunchError::ModuleText(_)), "{err:?}");
     }
 }
 
@@ -503,7 +497,9 @@ fn corrupt_cache_file_is_recompiled_and_rewritten() {
 
 /// An environment for hello with stdout captured (and dropped).
 fn hello_env(launcher: &Launcher) -> Result<wasi_launch::Environment, LaunchError> {
-    launcher.environment_with(config(b"hello", &[]), |w| w.stdout(StdioSlot::capture().0))
+    launcher.environment_with(config(b"hello", &[]), |w| {
+        w.stdout(StdioSlot::capture().0);
+    })
 }
 
 #[test]
@@ -537,7 +533,9 @@ fn capability_task_limit_scopes_the_environment_within_the_launcher() {
         b.capabilities(Capabilities::default().with_max_tasks(NonZeroUsize::MIN));
         let config = b.validate().expect("valid configuration");
         launcher
-            .environment_with(config, |w| w.stdout(StdioSlot::capture().0))
+            .environment_with(config, |w| {
+                w.stdout(StdioSlot::capture().0);
+            })
             .unwrap()
     };
 
@@ -762,7 +760,9 @@ fn one_environment_gets_its_own_clock_without_a_new_launcher() {
     let run_with = |runtime: Option<Arc<DefaultRuntime>>| {
         let (stdout, out) = StdioSlot::capture();
         let mut env = launcher
-            .environment_with(config(b"clock", &[]), |w| w.stdout(stdout))
+            .environment_with(config(b"clock", &[]), |w| {
+                w.stdout(stdout);
+            })
             .unwrap();
         if let Some(rt) = runtime {
             env = env.with_runtime(rt);

@@ -183,7 +183,9 @@ fn run(
 ) -> (Result<ExitStatus, LaunchError>, Vec<u8>) {
     let (slot, out) = StdioSlot::capture();
     let status = launcher
-        .environment_with(config, |b| b.stdout(slot))
+        .environment_with(config, |b| {
+            b.stdout(slot);
+        })
         .and_then(|env| env.run(module));
     (status, out.contents())
 }
@@ -449,10 +451,7 @@ fn truncated_and_garbage_bytes_are_typed_errors() {
     let err = l
         .include_package_bytes(b"garbage garbage".to_vec())
         .expect_err("garbage");
-    assert!(
-        matches!(&err, LaunchError::NotWebc(_)),
-        "{err:?}"
-    );
+    assert!(matches!(&err, LaunchError::NotWebc(_)), "{err:?}");
     let mut header = b"\0webc003".to_vec();
     header.extend_from_slice(&[0xff; 64]);
     assert!(l.include_package_bytes(header).is_err());

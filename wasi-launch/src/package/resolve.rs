@@ -37,14 +37,14 @@ fn filesystem_name(package: &Package, volume: &str) -> String {
 /// Registers each package's volumes and mounts them read-only at their
 /// manifest paths, as extra preopens after the configuration's (in
 /// package order, then mount order).
-pub fn mount_packages<'c>(
-    mut builder: WorldBuilder<'c>,
+pub fn mount_packages<'b, 'c>(
+    builder: &'b mut WorldBuilder<'c>,
     packages: &[Arc<Package>],
-) -> WorldBuilder<'c> {
+) -> &'b mut WorldBuilder<'c> {
     for package in packages {
         for mount in &package.mounts {
             let fs_name = filesystem_name(package, &mount.volume);
-            builder = builder
+            builder
                 .filesystem(fs_name.clone(), Arc::clone(&mount.fs))
                 .mount(
                     mount.guest_path.clone(),
