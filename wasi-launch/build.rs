@@ -12,6 +12,9 @@
 //! than guess from versions, this script links an empty C program with the
 //! flag (warnings fatal) and adds the flag only when that works; a failed
 //! probe leaves the ordinary link, never a failed build.
+//!
+//! Only `wasi-run` is linked this way, so without the `cli` feature (a crate
+//! that embeds the launcher) the script spawns nothing.
 
 use std::env;
 use std::path::PathBuf;
@@ -23,6 +26,10 @@ const PACK_RELATIVE_RELOCS: &str = "-Wl,-z,pack-relative-relocs";
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=RUSTC_LINKER");
+    // No `wasi-run` to link without the `cli` feature: no probe either.
+    if env::var_os("CARGO_FEATURE_CLI").is_none() {
+        return;
+    }
     if wants_relr() && linker_supports_relr() {
         println!("cargo:rustc-link-arg-bin=wasi-run={PACK_RELATIVE_RELOCS}");
     }

@@ -38,10 +38,10 @@ pub const ADDRESS_SPACE: u64 = 1 << 32;
 
 /// Most iovecs (or ciovecs) read from one guest array.
 ///
-/// Reason: [`GuestMemory::read_iovecs`] copies the array into a host `Vec`, so
+/// Reason: the host copies the array into a `Vec`, so
 /// the count must not be the guest's alone to choose. 1024 is `IOV_MAX` in
 /// wasi-libc and `UIO_MAXIOV` on Linux, where `readv`/`writev` fail with EINVAL
-/// above it; a larger count here is [`MemoryError::TooLarge`] (EINVAL too).
+/// above it; a larger count here is EINVAL too.
 pub const MAX_IOVS: u32 = 1024;
 
 /// Size of one iovec or ciovec in guest memory: `buf: u32`, `buf_len: u32`.
@@ -49,8 +49,8 @@ pub const IOVEC_SIZE: u32 = 8;
 
 /// Largest host buffer used to stream a guest range (64 KiB).
 ///
-/// Reason: [`GuestMemory::read_chunks`] and [`GuestMemory::fill_chunks`] move
-/// a guest range of up to 4 GiB through a host buffer; the buffer is at most
+/// Reason: reads and writes move a guest range of up to 4 GiB through a
+/// host buffer; the buffer is at most
 /// this size whatever length the guest passes.
 pub const CHUNK_LEN: u32 = 64 * 1024;
 

@@ -4,7 +4,8 @@
 //! checks the configuration, `wasi-fs-setup` builds the guest's file world,
 //! and this crate wires the runtime, the compiled-module and package caches,
 //! the control plane (task limits) and the preview1 host functions, and
-//! ships the `wasi-run` command-line program.
+//! ships the `wasi-run` command-line program (default feature `cli`; embed
+//! the library with `default-features = false` to compile none of it).
 //!
 //! ```
 //! use wasi_config::ConfigBuilder;

@@ -31,40 +31,6 @@
 //! check is logged, ignored and rewritten. Failing to write is logged and
 //! never fails the caller.
 //!
-//! # What the cache trusts, and what it checks
-//!
-//! Whoever can write a cache file can run native code as the user, so the
-//! cache trusts exactly what the user's own files are trusted for, the way
-//! ssh treats its key files: a directory and entries **owned by the user**
-//! (the effective uid) and **not writable by group or others**.
-//!
-//! - The directory is created, with its missing parents, mode 0700 (less any
-//!   umask bits). An existing directory owned by someone else or writable by
-//!   group or others is neither read nor written: a `debug` message, then
-//!   the module is compiled as if there were no cache. The cache never
-//!   changes an existing directory's mode; `chmod 700` it to use it again.
-//!   It is opened and checked (`open` + `fstat`) once per request that goes
-//!   to disk, and entries are opened relative to that handle. Its parent
-//!   directories are not checked.
-//! - An entry is opened with `O_NOFOLLOW | O_NONBLOCK` (a symlink fails the
-//!   open; a FIFO cannot block it) and `fstat`-ed before any byte is read:
-//!   it must be a regular file, owned by the user and not writable by group
-//!   or others. One that is not is not read (a `debug` message) and is
-//!   replaced by a fresh file, since the directory is the user's.
-//! - Entries are written to a temporary file with an unpredictable name,
-//!   created `O_CREAT | O_EXCL` (a planted symlink is never followed) with
-//!   mode 0600, then renamed into place.
-//!
-//! Directories and entries not used for these reasons are counted in
-//! [`CacheStats::untrusted`], not in [`CacheStats::disk_rejects`].
-//!
-//! The header checks and the hash defend **integrity**, against torn
-//! writes, bit rot, and files of another format, engine or module. They are
-//! not **authenticity**: anyone who can write an entry can compute a valid
-//! header and hash for any payload. That is why write access is what the
-//! trust checks above are about; someone who already runs as the user could
-//! as well replace the launcher.
-//!
 //! This is the crate's one module with `unsafe` code (the deserialize call).
 //! The cache never evicts: it lives as long as the launcher that owns it.
 
@@ -174,7 +140,7 @@ pub struct CacheStats {
     /// Requests that found the disk directory or the module's cache file not
     /// the user's own (owned by another user, writable by group or others, a
     /// symlink, or not a regular file) and so did not use it; see the
-    /// [module docs](self). Not counted in `disk_rejects`.
+    /// [`ModuleCache`] docs. Not counted in `disk_rejects`.
     pub untrusted: u64,
 }
 
@@ -206,6 +172,40 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Compiled modules for one engine, in memory and optionally on disk.
+///
+/// # What the cache trusts, and what it checks
+///
+/// Whoever can write a cache file can run native code as the user, so the
+/// cache trusts exactly what the user's own files are trusted for, the way
+/// ssh treats its key files: a directory and entries **owned by the user**
+/// (the effective uid) and **not writable by group or others**.
+///
+/// - The directory is created, with its missing parents, mode 0700 (less any
+///   umask bits). An existing directory owned by someone else or writable by
+///   group or others is neither read nor written: a `debug` message, then
+///   the module is compiled as if there were no cache. The cache never
+///   changes an existing directory's mode; `chmod 700` it to use it again.
+///   It is opened and checked (`open` + `fstat`) once per request that goes
+///   to disk, and entries are opened relative to that handle. Its parent
+///   directories are not checked.
+/// - An entry is opened with `O_NOFOLLOW | O_NONBLOCK` (a symlink fails the
+///   open; a FIFO cannot block it) and `fstat`-ed before any byte is read:
+///   it must be a regular file, owned by the user and not writable by group
+///   or others. One that is not is not read (a `debug` message) and is
+///   replaced by a fresh file, since the directory is the user's.
+/// - Entries are written to a temporary file with an unpredictable name,
+///   created `O_CREAT | O_EXCL` (a planted symlink is never followed) with
+///   mode 0600, then renamed into place.
+///
+/// Directories and entries not used for these reasons are counted in
+/// [`CacheStats::untrusted`], not in [`CacheStats::disk_rejects`].
+///
+/// The header checks and the hash defend **integrity**, against torn
+/// writes, bit rot, and files of another format, engine or module. They are
+/// not **authenticity**: anyone who can write an entry can compute a valid
+/// header and hash for any payload. That is why write access is what the
+/// trust checks above are about; someone who already runs as the user could
+/// as well replace the launcher.
 pub struct ModuleCache {
     engine: Engine,
     identity: EngineIdentity,
@@ -242,7 +242,7 @@ impl ModuleCache {
 
     /// A cache in memory backed by the directory `dir`, created (mode 0700,
     /// with missing parents) when the first module is written. The directory
-    /// is used only while it is the user's own; see the [module docs](self).
+    /// is used only while it is the user's own; see the [`ModuleCache`] docs.
     pub fn with_disk_dir(engine: Engine, dir: impl Into<PathBuf>) -> Self {
         Self {
             disk_dir: Some(dir.into()),

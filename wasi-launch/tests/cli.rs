@@ -1,10 +1,17 @@
 //! End-to-end tests of the `wasi-run` binary: exit statuses, byte-exact
-//! args and env, `--env KEY` forwarding, `--explain`, `--ro-dir`, and that
+//! args and env (everything after MODULE is the guest's, even a wasi-run
+//! option), `--env KEY` forwarding, `--explain`, `--ro-dir`, and that
 //! no failure prints a Rust panic message.
 //!
 //! The guests are the `.wat` programs of `tests/guests/` (whose library
 //! tests are in `launch.rs`) and the workspace's `examples/`. Every run gets
 //! its own cache directory, so nothing is written to the user's cache.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests report failures by panicking"
+)]
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
@@ -281,6 +288,62 @@ fn args_and_env_are_byte_exact() {
         out.stderr,
         b"PLAIN=value\0BYTES=\xc0\xff\0EQUALS=a=b\0".to_vec()
     );
+}
+
+/// Regression: `-h`, `--help`, `-V`, `--version` and `--` right after
+/// MODULE were taken by wasi-run (printing its help or version, or dropping
+/// the `--`) instead of reaching the guest. Every spelling of a wasi-run
+/// option, placed right after MODULE, must reach the guest unchanged.
+#[test]
+fn runner_options_after_module_are_guest_args() {
+    let module = guest("args_env");
+    let cache = tempfile::tempdir().unwrap();
+    let cases: &[&[&[u8]]] = &[
+        &[b"-h"],
+        &[b"--help"],
+        &[b"-V"],
+        &[b"--version"],
+        &[b"--"],
+        &[b"--", b"--help"],
+        &[b"--", b"--"],
+        &[b"--dir=x"],
+        &[b"--dir", b"x"],
+        &[b"--env", b"K=V"],
+        &[b"--explain"],
+        &[b"--compiler", b"gcc"],
+        &[b"--cache-dir", b"/nonexistent"],
+        &[b"--no-cache"],
+        &[b"--bogus"],
+        &[b"-x"],
+        &[b"--help=\xff"],
+        &[b"-", b"---"],
+        &[b"--\xff"],
+    ];
+    for &guest_args in cases {
+        let out = WasiRun::bare()
+            .arg("--cache-dir")
+            .arg(cache.path())
+            .arg("--compiler")
+            .arg("singlepass")
+            .arg(&module)
+            .args(guest_args.iter().map(|a| OsStr::from_bytes(a)))
+            .output();
+        assert_eq!(code(&out), 0, "{guest_args:?}: {}", stderr(&out));
+        let mut want = module.as_os_str().as_bytes().to_vec();
+        want.push(0);
+        for arg in guest_args {
+            want.extend_from_slice(arg);
+            want.push(0);
+        }
+        assert_eq!(
+            out.stdout,
+            want,
+            "{guest_args:?}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        // No env given: the guest writes nothing to stderr, nor does wasi-run.
+        assert_eq!(out.stderr, b"", "{guest_args:?}");
+    }
 }
 
 #[test]

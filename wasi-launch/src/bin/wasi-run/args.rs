@@ -1,10 +1,10 @@
 //! The command line of `wasi-run` and its translation into a configuration.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Parser;
-use clap::builder::TypedValueParser;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use wasi_config::{
     CommandMapping, ConfigBuilder, ConfigError, DirSpec, EnvAssignment, MapDirSpec, Permissions,
     PreopenSpec,
@@ -54,7 +54,7 @@ pub struct Cli {
 
     /// The compiler: cranelift (faster code) or singlepass (faster
     /// compilation).
-    #[arg(long = "compiler", value_enum, default_value_t = Compiler::Cranelift)]
+    #[arg(long = "compiler", value_parser = compiler_parser(), default_value_t = Compiler::default())]
     pub compiler: Compiler,
 
     /// Use a package from the package cache (`namespace/name[@VERSION-REQ]`):
@@ -80,20 +80,51 @@ pub struct Cli {
     #[arg(long = "explain")]
     pub explain: bool,
 
-    /// The module to run: a `.wasm` or `.wat` file, or a `.webc` package
-    /// (recognised by its header), whose volumes are mounted read-only and
-    /// whose `--command` (default: entrypoint) runs. Always a file path,
-    /// never a command name.
-    #[arg(value_name = "MODULE")]
-    pub module: PathBuf,
-
-    /// Arguments passed to the guest, byte for byte.
+    /// The module to run, then the arguments passed to the guest, byte for
+    /// byte: everything after MODULE is the guest's, even `--help` or `--`.
+    ///
+    /// MODULE is a `.wasm` or `.wat` file, or a `.webc` package (recognised
+    /// by its header), whose volumes are mounted read-only and whose
+    /// `--command` (default: entrypoint) runs. Always a file path, never a
+    /// command name.
+    // One positional for MODULE and ARGS, so that `trailing_var_arg` ends
+    // option parsing at MODULE itself: with ARGS apart it would only end at
+    // the first guest argument, and a `--help`, `--version` or `--` right
+    // after MODULE would still be taken as wasi-run's.
     #[arg(
-        value_name = "ARGS",
-        trailing_var_arg = true,
-        allow_hyphen_values = true
+        value_names = ["MODULE", "ARGS"],
+        required = true,
+        num_args = 1..,
+        trailing_var_arg = true
     )]
-    pub args: Vec<OsString>,
+    module_and_args: Vec<OsString>,
+}
+
+impl Cli {
+    /// MODULE, as given.
+    pub fn module(&self) -> &Path {
+        // clap requires MODULE, so the empty path (which reads as no file)
+        // is never used.
+        self.module_and_args
+            .first()
+            .map_or(Path::new(""), Path::new)
+    }
+
+    /// The arguments after MODULE, passed to the guest unparsed.
+    pub fn guest_args(&self) -> &[OsString] {
+        self.module_and_args.get(1..).unwrap_or_default()
+    }
+}
+
+/// The value parser of `--compiler`: one of the [`Compiler::name`]s, listed
+/// in `--help` and in the error for any other value.
+fn compiler_parser() -> impl TypedValueParser<Value = Compiler> {
+    PossibleValuesParser::new(Compiler::ALL.map(Compiler::name)).try_map(|name: String| {
+        Compiler::ALL
+            .into_iter()
+            .find(|c| c.name() == name)
+            .ok_or_else(|| format!("unknown compiler {name}"))
+    })
 }
 
 /// A clap value parser that hands the raw `OsStr` (never a lossy string)
@@ -114,8 +145,8 @@ impl Cli {
     /// then each `--env` in order; preopens in the order `--dir`,
     /// `--ro-dir`, `--mapdir`.
     pub fn config_builder(&self) -> ConfigBuilder {
-        let mut b = ConfigBuilder::new(self.module.as_os_str());
-        b.args(&self.args);
+        let mut b = ConfigBuilder::new(self.module().as_os_str());
+        b.args(self.guest_args());
         if self.inherit_env {
             b.envs(std::env::vars_os());
         }
@@ -165,4 +196,103 @@ fn host_var(key: &[u8]) -> Option<OsString> {
     std::env::vars_os()
         .find(|(k, _)| k.as_encoded_bytes() == key)
         .map(|(_, v)| v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::error::ErrorKind;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("wasi-run").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn compiler_option_takes_each_compiler_name() {
+        assert_eq!(parse(&["m.wasm"]).unwrap().compiler, Compiler::default());
+        for compiler in Compiler::ALL {
+            let cli = parse(&["--compiler", compiler.name(), "m.wasm"]).unwrap();
+            assert_eq!(cli.compiler, compiler);
+        }
+        let err = parse(&["--compiler", "gcc", "m.wasm"]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidValue);
+        let message = err.to_string();
+        for compiler in Compiler::ALL {
+            assert!(message.contains(compiler.name()), "{message}");
+        }
+    }
+
+    /// Regression: `-h`, `--help`, `-V`, `--version` and `--` right after
+    /// MODULE were taken by wasi-run instead of reaching the guest.
+    #[test]
+    fn everything_after_module_is_a_guest_arg() {
+        for guest in [
+            &["-h"][..],
+            &["--help"],
+            &["-V"],
+            &["--version"],
+            &["--"],
+            &["--", "--help"],
+            &["--dir=x"],
+            &["--dir", "x"],
+            &["--explain"],
+            &["--compiler", "gcc"],
+            &["--no-cache", "--cache-dir", "/tmp"],
+            &["--bogus"],
+            &["-x"],
+            &["plain", "--help"],
+        ] {
+            let mut args = vec!["--no-cache", "m.wasm"];
+            args.extend_from_slice(guest);
+            let cli = parse(&args).unwrap_or_else(|e| panic!("{guest:?}: {e}"));
+            assert_eq!(cli.module(), Path::new("m.wasm"), "{guest:?}");
+            assert_eq!(cli.guest_args(), guest, "{guest:?}");
+            assert!(!cli.explain && cli.dirs.is_empty(), "{guest:?}");
+            assert!(cli.cache_dir.is_none(), "{guest:?}");
+            assert_eq!(cli.compiler, Compiler::default(), "{guest:?}");
+        }
+    }
+
+    #[test]
+    fn options_before_module_are_wasi_runs() {
+        for (args, kind) in [
+            (&["-h", "m.wasm"][..], ErrorKind::DisplayHelp),
+            (&["--help", "m.wasm", "x"], ErrorKind::DisplayHelp),
+            (&["-V"], ErrorKind::DisplayVersion),
+            (&["--version", "m.wasm"], ErrorKind::DisplayVersion),
+            (&["--bogus", "m.wasm"], ErrorKind::UnknownArgument),
+            (&[], ErrorKind::MissingRequiredArgument),
+        ] {
+            let err = parse(args)
+                .err()
+                .unwrap_or_else(|| panic!("{args:?} parsed"));
+            assert_eq!(err.kind(), kind, "{args:?}");
+        }
+        let cli = parse(&[
+            "--dir",
+            "a",
+            "--dir=b::/b",
+            "--env",
+            "K=V",
+            "--compiler",
+            "singlepass",
+            "--cache-dir",
+            "D",
+            "--explain",
+            "m.wasm",
+            "--help",
+        ])
+        .unwrap();
+        assert_eq!(cli.dirs.len(), 2);
+        assert_eq!(cli.envs.len(), 1);
+        assert_eq!(cli.compiler, Compiler::Singlepass);
+        assert_eq!(cli.cache_dir.as_deref(), Some(Path::new("D")));
+        assert!(cli.explain);
+        assert_eq!(cli.module(), Path::new("m.wasm"));
+        assert_eq!(cli.guest_args(), ["--help"]);
+        // A `--` before MODULE ends wasi-run's options and is not the guest's.
+        let cli = parse(&["--", "-m.wasm", "--", "-h"]).unwrap();
+        assert_eq!(cli.module(), Path::new("-m.wasm"));
+        assert_eq!(cli.guest_args(), ["--", "-h"]);
+    }
 }

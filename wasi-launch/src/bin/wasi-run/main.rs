@@ -1,10 +1,19 @@
 //! `wasi-run`: run a WASI preview1 program on wasmer.
 //!
-//! `wasi-run [OPTIONS] MODULE [ARGS]...`; see `wasi-run --help`.
+//! `wasi-run [OPTIONS] MODULE [ARGS]...`; see `wasi-run --help`. Options go
+//! before MODULE; everything after it is the guest's, byte for byte, even
+//! what looks like a wasi-run option (`prog.wasm --help` passes `--help` to
+//! the guest).
 //! Exit status: the guest's exit code (255 for one above 255); 134 on a
 //! trap (one-line message and the wasm backtrace on stderr); 2 for usage
 //! and configuration errors; 1 for a module that cannot be read, parsed or
 //! linked.
+//!
+//! A thin layer over the library's public API, built only with the `cli`
+//! feature of `wasi-launch` (on by default). This folder is the only code
+//! that uses clap (command line, `args.rs`) and tracing-subscriber (log
+//! output); a crate that embeds the launcher with `default-features = false`
+//! compiles neither.
 
 mod args;
 mod explain;
@@ -72,30 +81,31 @@ fn run(cli: &Cli) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    let mut launcher = Launcher::builder().compiler(cli.compiler);
+    let mut builder = Launcher::builder();
+    builder.compiler(cli.compiler);
     if !cli.no_cache
         && let Some(dir) = cli.cache_dir.clone().or_else(ModuleCache::default_disk_dir)
     {
-        launcher = launcher.cache_dir(dir);
+        builder.cache_dir(dir);
     }
-    let launcher = launcher.build();
+    let launcher = builder.build();
     let mut packages = match launcher.resolve_packages(&config) {
         Ok(p) => p,
         Err(e) => return report(&e),
     };
     // Read MODULE once. A `.webc` MODULE is a package: load it, mount its
     // volumes first; anything else is a `.wasm` or `.wat` module.
-    let module_bytes = match std::fs::read(&cli.module) {
+    let module_bytes = match std::fs::read(cli.module()) {
         Ok(bytes) => bytes,
         Err(source) => {
             return report(&LaunchError::ReadModule {
-                path: cli.module.clone(),
+                path: cli.module().to_path_buf(),
                 source,
             });
         }
     };
     let main_package = if module_bytes.starts_with(&webc::MAGIC) {
-        match launcher.include_package_file(&cli.module) {
+        match launcher.include_package_file(cli.module()) {
             Ok(p) => {
                 packages.retain(|q| !std::sync::Arc::ptr_eq(q, &p));
                 packages.insert(0, std::sync::Arc::clone(&p));
@@ -110,12 +120,8 @@ fn run(cli: &Cli) -> ExitCode {
         eprintln!("wasi-run: --command needs a .webc package as MODULE");
         return ExitCode::from(EXIT_USAGE);
     }
-    let world = match wasi_launch::package::mount_packages(
-        wasi_fs_setup::World::builder(&config),
-        &packages,
-    )
-    .build()
-    {
+    let mut builder = wasi_fs_setup::World::builder(&config);
+    let world = match wasi_launch::mount_packages(&mut builder, &packages).build() {
         Ok(w) => w,
         Err(e) => return report(&LaunchError::from(e)),
     };
@@ -167,7 +173,7 @@ fn report(e: &LaunchError) -> ExitCode {
         LaunchError::Config(_)
         | LaunchError::ConfigErrors(_)
         | LaunchError::Setup(_)
-        | LaunchError::MissingPackage(_)
+        | LaunchError::MissingPackage { .. }
         | LaunchError::UnknownCommand { .. }
         | LaunchError::NoEntrypoint { .. } => ExitCode::from(EXIT_USAGE),
         LaunchError::Flush { status, .. } => exit_code(*status),
