@@ -24,8 +24,8 @@
 
 use std::fmt;
 
-use wasmer::{AsStoreRef, Memory, MemoryView};
 use crate::errno::Errno;
+use wasmer::{AsStoreRef, Memory, MemoryView};
 
 /// A guest pointer in a 32-bit (`wasm32`) memory.
 pub type GuestPtr = u32;
