@@ -7,12 +7,6 @@
 //! host function run several cases and report through their exit code: the
 //! expected errno when every case behaved, otherwise `(case << 8) | errno` of
 //! the first case that did not, which [`assert_exits`] decodes.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests report failures by panicking"
-)]
 
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};

@@ -6,12 +6,6 @@
 //! The guests are the `.wat` programs of `tests/guests/` (whose library
 //! tests are in `launch.rs`) and the workspace's `examples/`. Every run gets
 //! its own cache directory, so nothing is written to the user's cache.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests report failures by panicking"
-)]
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;

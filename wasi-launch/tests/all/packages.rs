@@ -3,12 +3,6 @@
 //! commands, the `wasi-run` CLI with a `.webc`, and hostile bytes.
 //!
 //! Every fixture is built here with the `webc` crate's writer.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests report failures by panicking"
-)]
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -48,7 +42,7 @@ const CAT_WAT: &str = r#"(module
     (call $proc_exit (call $path_open (i32.const 3) (i32.const 0) (i32.const 110) (i32.const 7)
       (i32.const 1) (i64.const 64) (i64.const 0) (i32.const 0) (i32.const 204)))))"#;
 
-const HELLO_WAT: &str = include_str!("../../examples/hello.wat");
+const HELLO_WAT: &str = include_str!("../../../examples/hello.wat");
 
 fn wasm(wat: &str) -> Vec<u8> {
     wasmer::wat2wasm(wat.as_bytes())

@@ -1,10 +1,4 @@
 //! Concurrent launches (issue 6): one launcher shared by many threads.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests report failures by panicking"
-)]
 
 use std::num::NonZeroUsize;
 use std::sync::Arc;

@@ -33,12 +33,6 @@
 //! | `stdout` | expected stdout, exactly |
 //! | `host_file` (*) | `path: contents` the host dir must hold afterwards (host backing) |
 //! | `host_absent` (*) | a path that must not exist in the host dir afterwards (host backing) |
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests report failures by panicking"
-)]
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

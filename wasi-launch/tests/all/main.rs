@@ -1,0 +1,16 @@
+//! The integration tests of `wasi-launch`, as one test binary: each
+//! binary links all of wasmer, so one binary links it once. One module per
+//! concern; the `wasi-run` tests need the binary, so the `cli` feature.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests report failures by panicking"
+)]
+
+#[cfg(feature = "cli")]
+mod cli;
+mod concurrency;
+mod conformance;
+mod launch;
+mod packages;
