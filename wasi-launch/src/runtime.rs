@@ -138,13 +138,19 @@ impl Clock for SystemClock {
     }
 
     fn resolution(&self, clock: Clockid) -> SysResult<Timestamp> {
-        match clock {
-            Clockid::Realtime
-            | Clockid::Monotonic
-            | Clockid::ProcessCputimeId
-            | Clockid::ThreadCputimeId => Ok(1),
-            _ => Err(Errno::INVAL),
-        }
+        nanosecond_resolution(clock)
+    }
+}
+
+/// 1 ns for every preview1 clock, EINVAL for any other id: the resolution of
+/// both clocks of this module.
+fn nanosecond_resolution(clock: Clockid) -> SysResult<Timestamp> {
+    match clock {
+        Clockid::Realtime
+        | Clockid::Monotonic
+        | Clockid::ProcessCputimeId
+        | Clockid::ThreadCputimeId => Ok(1),
+        _ => Err(Errno::INVAL),
     }
 }
 
@@ -224,13 +230,7 @@ impl Clock for FixedClock {
     }
 
     fn resolution(&self, clock: Clockid) -> SysResult<Timestamp> {
-        match clock {
-            Clockid::Realtime
-            | Clockid::Monotonic
-            | Clockid::ProcessCputimeId
-            | Clockid::ThreadCputimeId => Ok(1),
-            _ => Err(Errno::INVAL),
-        }
+        nanosecond_resolution(clock)
     }
 }
 
