@@ -1,9 +1,12 @@
-//! Any plan of memory writes and calls to the preview1 host functions of
-//! issue 4 (args, environ, clocks, random, proc, sched_yield, fd read/write/
-//! close/fdstat/seek/tell/prestat), with arbitrary arguments against a
-//! one-page memory: every call returns a preview1 errno or ends the guest
-//! cleanly through proc_exit/proc_raise, nothing panics, and the instance
-//! then finishes without error.
+//! Any plan of memory writes (bytes, iovecs, poll subscriptions, paths) and
+//! calls to all 46 wasi_snapshot_preview1 host functions, with arbitrary
+//! arguments against a one-page memory and two preopens (an in-memory
+//! sandbox directory and a host temporary directory, both seeded with files,
+//! a subdirectory and symlinks leading in and out): every call returns a
+//! preview1 errno or ends the guest cleanly through proc_exit/proc_raise,
+//! nothing panics, no call holds more host memory than its bound, the
+//! instance then finishes without error, and nothing beside either preopen
+//! (a canary file, a sibling directory) changes.
 //!
 //! Under AddressSanitizer (cargo fuzz's default) proc_exit and proc_raise are
 //! left out: wasmer 7.4.2 unwinds their error off the separate stack wasm

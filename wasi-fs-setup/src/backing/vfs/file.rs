@@ -121,7 +121,12 @@ impl FileHandle for VfsFile {
                 SeekFrom::End(_) => self.file.size(),
                 _ => block_on(self.file.stream_position()).map_err(io_err)?,
             };
-            if base.checked_add_signed(d).is_none() {
+            // The new position must be a valid `off_t`: virtual-fs adds in
+            // i64 and would overflow past it (a panic with overflow checks).
+            let fits = base
+                .checked_add_signed(d)
+                .is_some_and(|at| i64::try_from(at).is_ok());
+            if !fits {
                 return Err(FsErrorKind::Inval.into());
             }
         }
