@@ -12,7 +12,10 @@
 //! This module holds the crate's only `unsafe` code: the `GlobalAlloc`
 //! methods, which forward to [`System`] under the caller's contract.
 
-#![allow(unsafe_code, reason = "a GlobalAlloc is unsafe to implement; it forwards to System")]
+#![allow(
+    unsafe_code,
+    reason = "a GlobalAlloc is unsafe to implement; it forwards to System"
+)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
