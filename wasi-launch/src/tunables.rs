@@ -5,11 +5,13 @@
 //! lets `table.grow` go as far as the declared maximum, and a table that
 //! declares none may grow to `u32::MAX` elements: 32 GiB of host memory,
 //! allocated in one piece, which aborts the host process when it fails.
-//! [`LimitTunables`] gives every table the launcher's engine creates (defined
-//! by a module or by the host) a maximum of at most
-//! [`MAX_TABLE_ELEMENTS`]: a `table.grow` past it returns -1 to the guest,
-//! as for any table at its maximum, and a module whose table *minimum* is
-//! above it fails to instantiate.
+//! [`LimitTunables`] bounds the tables of one instance *together* to
+//! [`MAX_TABLE_ELEMENTS`] (a module may define up to 100 tables): each of
+//! the instance's `n` tables gets a maximum of at most the bound divided by
+//! `n` (or its own minimum, if larger), and the instance fails to
+//! instantiate when the tables' minimums add up to more than the bound. A
+//! table the host creates gets the whole bound. A `table.grow` past a
+//! table's maximum returns -1 to the guest, as for any table at its maximum.
 //!
 //! Memories and the styles the compiler sees are wasmer's
 //! [`BaseTunables`]' unchanged, so compiled artifacts are the same with or
@@ -27,16 +29,20 @@
 use std::ptr::NonNull;
 
 use wasmer::sys::vm::{
-    MemoryError, MemoryStyle, TableStyle, VMConfig, VMMemory, VMMemoryDefinition, VMTable,
-    VMTableDefinition,
+    InternalStoreHandle, MemoryError, MemoryStyle, StoreObjects, TableStyle, VMConfig, VMMemory,
+    VMMemoryDefinition, VMTable, VMTableDefinition,
 };
 use wasmer::sys::{BaseTunables, Tunables};
 use wasmer::{MemoryType, TableType};
+use wasmer_compiler::LinkError;
+use wasmer_types::entity::PrimaryMap;
+use wasmer_types::{LocalTableIndex, ModuleInfo, TableIndex};
 
-/// Default bound on the number of elements in one table: ten million, the
-/// implementation limit of the major browser engines, so a module that runs
-/// in a browser runs here. At 8 bytes an element, one table holds at most
-/// 80 MB of host memory.
+/// Default bound on the elements of the tables of one instance, together:
+/// ten million, the implementation limit of the major browser engines for
+/// one table, so a module that runs in a browser runs here. At 8 bytes an
+/// element that is 80 MB, and at most twice that while a growing table's
+/// buffer is reallocated.
 pub const MAX_TABLE_ELEMENTS: u32 = 10_000_000;
 
 /// wasmer's [`BaseTunables`] with every table bounded to `max_table_elements`.
@@ -55,18 +61,16 @@ impl LimitTunables {
         }
     }
 
-    /// `ty` with its maximum lowered to the bound; an error naming both
-    /// when its minimum is already above it.
-    fn bounded(&self, ty: &TableType) -> Result<TableType, String> {
-        if ty.minimum > self.max_table_elements {
+    /// `ty` with its maximum lowered to `bound`; an error naming both when
+    /// its minimum is already above it.
+    fn bounded(ty: &TableType, bound: u32) -> Result<TableType, String> {
+        if ty.minimum > bound {
             return Err(format!(
-                "a table of at least {} elements is over the limit of {} elements",
-                ty.minimum, self.max_table_elements
+                "a table of at least {} elements is over the limit of {bound} elements",
+                ty.minimum
             ));
         }
-        let maximum = ty.maximum.map_or(self.max_table_elements, |max| {
-            max.min(self.max_table_elements)
-        });
+        let maximum = ty.maximum.map_or(bound, |max| max.min(bound));
         Ok(TableType {
             maximum: Some(maximum),
             ..*ty
@@ -107,7 +111,8 @@ impl Tunables for LimitTunables {
     }
 
     fn create_host_table(&self, ty: &TableType, style: &TableStyle) -> Result<VMTable, String> {
-        self.base.create_host_table(&self.bounded(ty)?, style)
+        self.base
+            .create_host_table(&Self::bounded(ty, self.max_table_elements)?, style)
     }
 
     unsafe fn create_vm_table(
@@ -116,7 +121,7 @@ impl Tunables for LimitTunables {
         style: &TableStyle,
         vm_definition_location: NonNull<VMTableDefinition>,
     ) -> Result<VMTable, String> {
-        let ty = self.bounded(ty)?;
+        let ty = Self::bounded(ty, self.max_table_elements)?;
         // SAFETY: as for `create_vm_memory`: the caller's valid, owned
         // definition location is passed through untouched. The table type
         // only has a lower maximum than the module declared (never a
@@ -126,6 +131,45 @@ impl Tunables for LimitTunables {
             self.base
                 .create_vm_table(&ty, style, vm_definition_location)
         }
+    }
+
+    /// The instance's own tables, bounded together: each gets at most the
+    /// bound divided by their number, and their minimums must fit in it.
+    unsafe fn create_tables(
+        &self,
+        context: &mut StoreObjects,
+        module: &ModuleInfo,
+        table_styles: &PrimaryMap<TableIndex, TableStyle>,
+        table_definition_locations: &[NonNull<VMTableDefinition>],
+    ) -> Result<PrimaryMap<LocalTableIndex, InternalStoreHandle<VMTable>>, LinkError> {
+        let local = || module.tables.iter().skip(module.num_imported_tables);
+        let count = u32::try_from(local().count()).unwrap_or(u32::MAX).max(1);
+        let minimums: u64 = local().map(|(_, ty)| u64::from(ty.minimum)).sum();
+        if minimums > u64::from(self.max_table_elements) {
+            return Err(LinkError::Resource(format!(
+                "the module's tables need at least {minimums} elements, over the limit of {} elements",
+                self.max_table_elements
+            )));
+        }
+        let share = self.max_table_elements / count;
+        let mut tables = PrimaryMap::with_capacity(local().count());
+        for ((index, ty), location) in local().zip(table_definition_locations) {
+            // A table keeps at least its own minimum (the minimums fit
+            // together, checked above).
+            let ty = Self::bounded(ty, share.max(ty.minimum)).map_err(LinkError::Resource)?;
+            let style = table_styles.get(index).ok_or_else(|| {
+                LinkError::Resource(format!("no table style for table {}", index.as_u32()))
+            })?;
+            // SAFETY: `location` is one of the definition locations the
+            // caller passed for this module's local tables, in the order of
+            // those tables (this method's contract; wasmer's own
+            // implementation pairs them the same way); it is passed through
+            // untouched.
+            let table = unsafe { self.base.create_vm_table(&ty, style, *location) }
+                .map_err(LinkError::Resource)?;
+            tables.push(InternalStoreHandle::new(context, table));
+        }
+        Ok(tables)
     }
 
     fn vmconfig(&self) -> &VMConfig {
@@ -200,6 +244,30 @@ mod tests {
         let message = err.to_string();
         assert!(message.contains("101"), "{message}");
         assert!(message.contains("100"), "{message}");
+    }
+
+    /// Review of issue 11: the bound is per instance, not per table; 100
+    /// tables of the bound each would have allocated 100 times it.
+    #[test]
+    fn the_tables_of_one_instance_share_the_bound() {
+        let engine = engine(100);
+        let mut store = Store::new(engine.clone());
+        let many = Module::new(&engine, "(module (table 60 funcref) (table 60 funcref))")
+            .expect("compiles");
+        let err = Instance::new(&mut store, &many, &imports! {}).expect_err("refused");
+        let shown = format!("{err}: {err:?}");
+        assert!(shown.contains("120"), "{shown}");
+        let two = Module::new(
+            &engine,
+            r#"(module (table $a 1 funcref) (table $b 1 funcref)
+                 (func (export "grow") (param i32) (result i32)
+                   (table.grow $b (ref.null func) (local.get 0))))"#,
+        )
+        .expect("compiles");
+        let instance = Instance::new(&mut store, &two, &imports! {}).expect("instantiates");
+        // Each of the two tables may hold half of the bound.
+        assert_eq!(grow(&mut store, &instance, 50), -1);
+        assert_eq!(grow(&mut store, &instance, 49), 1);
     }
 
     #[test]
