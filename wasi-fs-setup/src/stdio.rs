@@ -59,7 +59,8 @@ pub const MAX_CAPTURE_BYTES: usize = 256 << 20;
 /// the bytes that fit (a short write, as a nearly full disk gives), the
 /// next one fails with ENOSPC, and [`limit_reached`](Self::limit_reached)
 /// tells the host. Nothing is dropped silently: every byte the guest was
-/// told it wrote is in the buffer.
+/// told it wrote is in the buffer. (While the buffer grows, its allocation
+/// may reach twice the bytes it holds.)
 #[derive(Clone)]
 pub struct CaptureBuffer {
     inner: Arc<Mutex<Captured>>,

@@ -5,8 +5,7 @@
 //! admits a task while fewer than `max` are running (one comparison, `<`), so
 //! exactly `max` tasks can run at once. The returned [`TaskPermit`] releases
 //! its slot when dropped, on every exit path including a panic. Exceeding the
-//! limit is a [`LaunchError::TaskLimit`] naming the configured maximum; a
-//! host function reports it to the guest as EAGAIN.
+//! limit is a [`LaunchError::TaskLimit`] naming the configured maximum.
 //!
 //! A [`scope`](ControlPlane::scope) is a plane inside another, for one
 //! environment whose capabilities set its own task maximum: a task admitted

@@ -69,6 +69,10 @@ impl Environment {
 
     /// Instantiates `module` in `store` with the preview1 imports.
     ///
+    /// `store` must be made from the launcher's [`engine`](Launcher::engine)
+    /// (as [`run`](Self::run) does): the engine carries the launcher's
+    /// tunables (the table bound); a store of another engine does not.
+    ///
     /// Takes a task permit from the launcher's control plane (within a
     /// [`scope`](crate::ControlPlane::scope) of the configuration's own
     /// task maximum, when its capabilities set one); it is released when the
@@ -145,12 +149,7 @@ impl Environment {
 /// and open fds would live as long as the store. Returns whether what a
 /// start function wrote could be flushed.
 fn abandon(env: &FunctionEnv<WasiEnv>, store: &mut Store) -> Result<(), wasi_fs_setup::FsError> {
-    let state = env.as_mut(store);
-    state.permit = None;
-    state.p1.readdir.clear();
-    let flushed = state.world.flush_all();
-    let closed = state.world.close_all();
-    flushed.and(closed)
+    env.as_mut(store).release()
 }
 
 /// How the guest ended itself (`proc_exit`, `proc_raise`), if `e` is that
@@ -224,11 +223,6 @@ impl WasiInstance {
 
     /// Flushes and closes every fd and releases the task permit.
     pub fn finish(&self, store: &mut Store) -> Result<(), wasi_fs_setup::FsError> {
-        let state = self.env.as_mut(store);
-        state.permit = None;
-        state.p1.readdir.clear();
-        let flushed = state.world.flush_all();
-        let closed = state.world.close_all();
-        flushed.and(closed)
+        self.env.as_mut(store).release()
     }
 }

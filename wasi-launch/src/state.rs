@@ -18,7 +18,7 @@ pub struct WasiEnv {
     pub(crate) memory: Option<Memory>,
     /// The validated configuration.
     pub(crate) config: Arc<Config>,
-    /// The guest's file world: fd table, inode tree, backings.
+    /// The guest's file world: fd table, mount table, backings.
     pub(crate) world: World,
     /// Clocks, entropy, blocking.
     pub(crate) runtime: Arc<dyn Runtime>,
@@ -41,6 +41,17 @@ impl std::fmt::Debug for WasiEnv {
 }
 
 impl WasiEnv {
+    /// Releases what the guest held: its task permit and readdir listings,
+    /// then flushes and closes every fd (both are tried; the first error is
+    /// returned).
+    pub(crate) fn release(&mut self) -> Result<(), wasi_fs_setup::FsError> {
+        self.permit = None;
+        self.p1.readdir.clear();
+        let flushed = self.world.flush_all();
+        let closed = self.world.close_all();
+        flushed.and(closed)
+    }
+
     /// The file world.
     pub fn world(&self) -> &World {
         &self.world

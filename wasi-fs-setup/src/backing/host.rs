@@ -264,10 +264,15 @@ fn check_trailing_slash(
 /// Clears `O_NONBLOCK`, which every open here sets, so the guest's descriptor
 /// blocks like any other (preview1 `path_open` asks no non-blocking host fd).
 fn clear_nonblock(file: &fs::File) -> Result<(), FsError> {
-    use rustix::fs::OFlags;
+    set_status_flag(file, rustix::fs::OFlags::NONBLOCK, false)
+}
+
+/// Turns the file status flag `flag` (`O_NONBLOCK`, `O_APPEND`) on or off,
+/// leaving the others; no system call to set when it is already so.
+fn set_status_flag(file: &fs::File, flag: rustix::fs::OFlags, on: bool) -> Result<(), FsError> {
     let mut fl = rustix::fs::fcntl_getfl(file).map_err(std::io::Error::from)?;
-    if fl.contains(OFlags::NONBLOCK) {
-        fl.remove(OFlags::NONBLOCK);
+    if fl.contains(flag) != on {
+        fl.set(flag, on);
         rustix::fs::fcntl_setfl(file, fl).map_err(std::io::Error::from)?;
     }
     Ok(())
@@ -564,10 +569,6 @@ impl FileHandle for HostFile {
     }
 
     fn set_append(&mut self, append: bool) -> Result<(), FsError> {
-        use rustix::fs::OFlags;
-        let mut fl = rustix::fs::fcntl_getfl(&self.file).map_err(std::io::Error::from)?;
-        fl.set(OFlags::APPEND, append);
-        rustix::fs::fcntl_setfl(&self.file, fl).map_err(std::io::Error::from)?;
-        Ok(())
+        set_status_flag(&self.file, rustix::fs::OFlags::APPEND, append)
     }
 }

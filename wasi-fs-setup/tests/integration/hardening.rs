@@ -691,3 +691,25 @@ fn sandbox_budget_counts_data_and_objects_and_frees_them() {
         "a symlink costs more than the one free slot"
     );
 }
+
+/// Review of issue 11: an open sandbox file keeps the inode number it was
+/// opened with, so `fstat` after a rename agrees with `stat` of the new
+/// name and, after an unlink, adds nothing to the inode map (which used to
+/// grow by one stale path per `fstat`).
+#[test]
+fn an_open_sandbox_file_keeps_its_inode_across_rename_and_unlink() {
+    let world = bounded_sandbox(wasi_fs_setup::MAX_SANDBOX_BYTES);
+    let mut f = sandbox_file(&world, b"a").expect("created");
+    let dir = world.fds().get(3).expect("fd 3").dir().expect("a dir");
+    let ino = f.stat().expect("fstat").ino;
+    assert_eq!(dir.stat_at(b"a", false).expect("stat").ino, ino);
+    dir.rename_at(b"a", dir, b"b").expect("renamed");
+    assert_eq!(f.stat().expect("fstat").ino, ino);
+    assert_eq!(dir.stat_at(b"b", false).expect("stat").ino, ino);
+    dir.unlink_at(b"b").expect("removed");
+    assert_eq!(f.stat().expect("fstat").ino, ino);
+    // A new file at the old name is another object with another number.
+    let g = sandbox_file(&world, b"a").expect("created again");
+    drop(g);
+    assert_ne!(dir.stat_at(b"a", false).expect("stat").ino, ino);
+}

@@ -15,9 +15,9 @@
 //! client), follow a package's own dependencies, or run atoms that live in
 //! another package.
 
-pub mod cache;
-pub mod loader;
-pub mod resolve;
+mod cache;
+mod loader;
+pub(crate) mod resolve;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -29,7 +29,8 @@ use crate::error::LaunchError;
 use wasi_fs_setup::SharedFileSystem;
 
 pub use cache::PackageCache;
-pub use loader::{MAX_VOLUME_ENTRIES, load_package};
+pub use loader::MAX_VOLUME_ENTRIES;
+use loader::load_package;
 pub use resolve::mount_packages;
 
 /// A loaded package: its identity, commands and volumes.

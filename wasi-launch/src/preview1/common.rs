@@ -1,7 +1,7 @@
-//! Pieces the fd, path and poll host functions share: the rights that apply
-//! to a directory or a file, guest path and timestamp decoding, the byte
-//! encodings of `filestat` and `dirent`, and the iovec transfers behind
-//! `fd_read`, `fd_pread`, `fd_write` and `fd_pwrite`.
+//! Pieces the fd, path and poll host functions share: rights checks, guest
+//! path and timestamp decoding, and the iovec transfers behind `fd_read`,
+//! `fd_pread`, `fd_write` and `fd_pwrite`. Struct layouts and flag masks are
+//! in `abi.rs`, the rights sets in `wasi_fs_setup::Rights`.
 
 use wasi_fs_setup::PATH_MAX;
 use wasi_fs_setup::{FdEntry, FdFlags, FdObject, FileHandle, FsError, Rights, TimeSpec};

@@ -167,9 +167,12 @@ impl ReaddirCache {
             return Ok(listing);
         }
         while self.kept_bytes_with(&listing) > self.budget {
+            // Dropping another holder of the listing being kept frees
+            // nothing: only other listings are candidates.
             let Some(oldest) = self
                 .by_fd
                 .iter()
+                .filter(|(_, held)| !Arc::ptr_eq(&held.listing, &listing))
                 .min_by_key(|(_, held)| held.used)
                 .map(|(fd, _)| *fd)
             else {

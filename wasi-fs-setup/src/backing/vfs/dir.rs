@@ -335,18 +335,19 @@ impl DirHandle for VfsDir {
         if okind == Some(FileType::SymbolicLink) {
             // mem_fs cannot rename a symlink node: recreate it under the new name.
             let target = self.fs().readlink(&oloc)?;
-            if nkind.is_some() {
+            if let Some(replaced) = nkind {
                 self.fs().remove_file(&nloc)?;
+                self.vfs.refund_object(replaced);
             }
             self.fs().create_symlink(&target, &nloc)?;
             self.fs().remove_file(&oloc)?;
         } else {
             block_on(self.fs().rename(&oloc, &nloc))?;
-        }
-        // The object that was at the new name (not a directory: that one
-        // was removed above) is gone.
-        if let Some(replaced) = nkind.filter(|k| *k != FileType::Directory) {
-            self.vfs.refund_object(replaced);
+            // The object that was at the new name (not a directory: that
+            // one was removed above) is gone.
+            if let Some(replaced) = nkind.filter(|k| *k != FileType::Directory) {
+                self.vfs.refund_object(replaced);
+            }
         }
         self.vfs.moved(&oloc, &nloc);
         Ok(())

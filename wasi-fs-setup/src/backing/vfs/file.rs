@@ -18,7 +18,12 @@ use crate::error::{FsError, FsErrorKind};
 pub(crate) struct VfsFile {
     file: Box<dyn VirtualFile + Send + Sync>,
     vfs: Arc<VirtualFs>,
+    /// Where it was opened, for `Debug`.
     path: PathBuf,
+    /// Its inode number, taken at open: it stays the file's after a rename
+    /// or an unlink, as an inode does, and `fstat` adds nothing to the
+    /// filesystem's inode map.
+    ino: u64,
     readable: bool,
     writable: bool,
     append: bool,
@@ -61,6 +66,7 @@ impl VfsFile {
             file,
             vfs: Arc::clone(vfs),
             path: loc.to_path_buf(),
+            ino: vfs.ino(loc),
             readable: flags.read,
             writable: writes,
             append: flags.append,
@@ -154,7 +160,7 @@ impl FileHandle for VfsFile {
         self.push_writes()?;
         Ok(Filestat {
             dev: self.vfs.dev(),
-            ino: self.vfs.ino(&self.path),
+            ino: self.ino,
             filetype: FileType::RegularFile,
             nlink: 1,
             size: self.file.size(),

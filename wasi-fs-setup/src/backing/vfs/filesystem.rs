@@ -213,7 +213,10 @@ impl VirtualFs {
     /// Wraps `fs` under `name`; `dev` is the device id its stats report.
     ///
     /// Every guest path is walked one component at a time, whatever `fs` does
-    /// with symlinks or mounts.
+    /// with symlinks or mounts. It has no [`MemoryBudget`]: how much a guest
+    /// may write into a writable filesystem of the caller's is the caller's
+    /// to bound (an in-memory one should be made with
+    /// [`in_memory_with_limit`](Self::in_memory_with_limit) instead).
     pub fn new(name: impl Into<String>, fs: SharedFileSystem, dev: u64) -> Arc<Self> {
         Self::with_mode(name.into(), fs, dev, None)
     }
@@ -374,7 +377,14 @@ impl VirtualFs {
                 match self.fs.symlink_metadata(&cur) {
                     Ok(md) if md.is_dir() => {}
                     Ok(_) => return Err(FsErrorKind::NotDir.into()),
-                    Err(virtual_fs::FsError::EntryNotFound) => self.fs.create_dir(&cur)?,
+                    Err(virtual_fs::FsError::EntryNotFound) => {
+                        // Charged like any directory, since removing it
+                        // refunds it.
+                        self.charge_object(FileType::Directory)?;
+                        self.fs
+                            .create_dir(&cur)
+                            .inspect_err(|_| self.refund_object(FileType::Directory))?;
+                    }
                     Err(e) => return Err(e.into()),
                 }
             }
