@@ -227,6 +227,15 @@ pub enum ConfigError {
         /// The host path as given.
         path: PathBuf,
     },
+    /// A limit of the [`Capabilities`](crate::Capabilities) makes no sense
+    /// (a zero stack, a timeout that does not fit).
+    #[error("limit {limit} {reason}")]
+    InvalidLimit {
+        /// The limit, as `wasi-run -W` spells it (`max-wasm-stack`, `timeout`).
+        limit: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// The same command name is mapped twice.
     #[error("command {name:?} is mapped twice")]
     DuplicateCommand {

@@ -74,8 +74,8 @@
 //!   keeps the bare name and its setter is `with_` and that name:
 //!   [`Capabilities::with_max_tasks`] and [`Capabilities::max_tasks`],
 //!   [`Capabilities::with_max_open_fds`] and
-//!   [`Capabilities::max_open_fds`]. A new limit follows suit
-//!   (`with_max_memory_bytes(n)`, `max_memory_bytes()`).
+//!   [`Capabilities::max_open_fds`], [`Capabilities::with_max_memory_bytes`]
+//!   and [`Capabilities::max_memory_bytes`]. A new limit follows suit.
 //!
 //! No type mixes `&mut self` and by-value setters, and no name starts with
 //! `get_` or `set_`.
@@ -96,6 +96,7 @@ mod guest_path;
 mod package;
 mod preopen;
 mod validate;
+mod wasm_options;
 
 pub use builder::ConfigBuilder;
 pub use bytes::{AsBytes, ByteDisplay};
@@ -108,6 +109,7 @@ pub use guest_path::GuestPath;
 pub use package::{MappedCommand, PackageSpecifier, check_name};
 pub use preopen::{Backing, Permissions, Preopen, PreopenSpec, SANDBOX_FS};
 pub use semver;
+pub use wasm_options::WasmOption;
 
 #[cfg(test)]
 mod tests;

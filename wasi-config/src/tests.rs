@@ -413,3 +413,51 @@ fn validate_all_reports_every_problem_in_order() {
     assert_eq!(first_error(&b), all.errors()[0]);
     assert!(all.to_string().starts_with("6 configuration problems:"));
 }
+
+/// Issue 13: nonsensical limits are typed errors naming the limit.
+#[test]
+fn nonsensical_limits_are_errors_naming_the_limit() {
+    use std::time::Duration;
+    let invalid = |caps: Capabilities| {
+        let mut b = ConfigBuilder::new("p");
+        b.capabilities(caps);
+        first_error(&b)
+    };
+    let base = Capabilities::default();
+    for (caps, limit) in [
+        (base.with_max_wasm_stack(0), "max-wasm-stack"),
+        (base.with_max_wasm_stack(4096), "max-wasm-stack"),
+        (base.with_max_wasm_stack(1 << 30), "max-wasm-stack"),
+        (base.with_timeout(Duration::ZERO), "timeout"),
+        (base.with_timeout(Duration::MAX), "timeout"),
+    ] {
+        match invalid(caps) {
+            ConfigError::InvalidLimit { limit: named, .. } => assert_eq!(named, limit),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(invalid(base.with_max_wasm_stack(0)).to_string().contains("max-wasm-stack"));
+}
+
+/// Issue 13: every limit has a default and sensible values validate.
+#[test]
+fn limits_default_to_none_and_sensible_values_validate() {
+    use std::time::Duration;
+    let base = Capabilities::default();
+    assert_eq!(base.max_memory_bytes(), None);
+    assert_eq!(base.max_wasm_stack(), None);
+    assert_eq!(base.fuel(), None);
+    assert_eq!(base.timeout(), None);
+    assert_eq!(base.max_capture_bytes(), None);
+    let caps = base
+        .with_max_memory_bytes(0)
+        .with_max_wasm_stack(Capabilities::MIN_WASM_STACK)
+        .with_fuel(0)
+        .with_timeout(Capabilities::MAX_TIMEOUT)
+        .with_max_capture_bytes(0);
+    let mut b = ConfigBuilder::new("p");
+    b.capabilities(caps);
+    let config = b.validate().unwrap();
+    assert_eq!(config.capabilities(), &caps);
+    assert_eq!(caps.timeout(), Some(Duration::from_nanos(u64::MAX)));
+}

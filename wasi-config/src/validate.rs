@@ -64,6 +64,9 @@ fn check(b: &ConfigBuilder, sink: &mut Sink, limits: AbiLimits) -> Result<Config
     let packages = check_packages(b, sink)?;
     let package_files = check_package_files(b, sink)?;
     let commands = check_commands(b, sink)?;
+    if let Some((limit, reason)) = b.capabilities.problem() {
+        sink.report(ConfigError::InvalidLimit { limit, reason })?;
+    }
     Ok(Config {
         args,
         environ,

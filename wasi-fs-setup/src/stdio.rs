@@ -132,6 +132,13 @@ impl CaptureBuffer {
         self.lock().limit
     }
 
+    /// Lowers the limit to `cap` if it is above (the configuration's
+    /// `max_capture_bytes`, applied when the world is built).
+    pub(crate) fn lower_limit(&self, cap: usize) {
+        let mut captured = self.lock();
+        captured.limit = captured.limit.min(cap);
+    }
+
     /// Whether a write did not fit whole: the guest was given a short count
     /// or ENOSPC.
     pub fn limit_reached(&self) -> bool {

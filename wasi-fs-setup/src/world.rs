@@ -188,6 +188,14 @@ impl<'c> WorldBuilder<'c> {
         let sandbox_limit = self.sandbox_limit;
         let filesystems = std::mem::take(&mut self.filesystems);
         let stdio = std::mem::take(&mut self.stdio);
+        if let Some(cap) = config.capabilities().max_capture_bytes() {
+            let cap = usize::try_from(cap).unwrap_or(usize::MAX);
+            for slot in &stdio {
+                if let StdioSlot::Capture(buffer) = slot {
+                    buffer.lower_limit(cap);
+                }
+            }
+        }
         let hooks = std::mem::take(&mut self.hooks);
         let mounts = std::mem::take(&mut self.mounts);
         let max = config.capabilities().max_open_fds();

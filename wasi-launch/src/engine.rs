@@ -53,6 +53,28 @@ impl Compiler {
     /// configuration read from the OS (the threads it compiles with), so a
     /// caller that also needs it does not ask the OS again: each
     /// [`std::thread::available_parallelism`] call reads several cgroup files.
+    /// A new engine of this compiler whose compilations are metered with
+    /// [`METERING`]'s cost function. wasmer's metering middleware can serve
+    /// one module only, so every metered compilation takes a new engine;
+    /// the module cache then loads the artifact into its own engine.
+    pub(crate) fn metered_engine(self) -> Engine {
+        use wasmer::sys::CompilerConfig;
+        use wasmer_middlewares::Metering;
+        let metering = std::sync::Arc::new(Metering::new(METERING_START_FUEL, one_per_operator));
+        match self {
+            Self::Cranelift => {
+                let mut config = wasmer::sys::Cranelift::default();
+                config.push_middleware(metering);
+                config.into()
+            }
+            Self::Singlepass => {
+                let mut config = wasmer::sys::Singlepass::default();
+                config.push_middleware(metering);
+                config.into()
+            }
+        }
+    }
+
     pub(crate) fn engine_and_cpus(self) -> (Engine, NonZeroUsize) {
         match self {
             Self::Cranelift => {
@@ -75,11 +97,32 @@ impl fmt::Display for Compiler {
     }
 }
 
+/// How metered compilations count fuel, as named in their cache keys:
+/// every wasm operator costs one unit (wasmer-middlewares' `Metering`,
+/// checked at the end of each basic block), and the fuel a module starts
+/// with, before the launcher sets the configured amount, is
+/// [`METERING_START_FUEL`]. A change to either is a new name, so cached
+/// artifacts of the old scheme are never loaded.
+pub const METERING: &str = "metering-v1:one-per-operator:start-0";
+
+/// The fuel compiled into a metered module, which its start function (if it
+/// has one) runs on before the launcher sets the configured fuel: none, so a
+/// start function cannot escape the fuel limit (it runs out of fuel at its
+/// first branch or call). WASI commands do their work in `_start`, which
+/// gets the configured fuel.
+const METERING_START_FUEL: u64 = 0;
+
+/// The cost function of [`METERING`].
+fn one_per_operator(_: &wasmer::wasmparser::Operator<'_>) -> u64 {
+    1
+}
+
 /// Everything a compiled artifact depends on, as one string:
 /// `wasmer-7.4.2|<target triple>|<cpu features>|<deterministic id>`.
 ///
 /// The CPU features are listed by name, comma-separated, in wasmer's fixed
 /// order. Two engines with equal identities produce interchangeable artifacts.
+/// A metered compilation's identity ends in `|` and [`METERING`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct EngineIdentity(String);
 
@@ -98,6 +141,12 @@ impl EngineIdentity {
             features.join(","),
             engine.deterministic_id()
         ))
+    }
+
+    /// This identity for metered compilations ([`METERING`]): a different
+    /// identity, so metered and unmetered artifacts never share a key.
+    pub fn metered(&self) -> Self {
+        Self(format!("{}|{METERING}", self.0))
     }
 
     /// The identity string.

@@ -1,26 +1,44 @@
 //! An environment: one configured guest, ready to instantiate and run.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use wasi_config::Config;
 use wasi_fs_setup::World;
 use wasmer::{FunctionEnv, Instance, InstantiationError, Module, RuntimeError, Store};
+use wasmer_types::TrapCode;
+use wasmer_middlewares::metering::{self, MeteringPoints};
 
 use crate::error::LaunchError;
 use crate::exit_status::ExitStatus;
+use crate::interrupt::{self, ArmedTimeout, InterruptHandle, StopReason};
 use crate::launcher::Launcher;
-use crate::preview1::{self, Termination};
+use crate::preview1::{self, StoppedInHostCall, Termination};
 use crate::runtime::Runtime;
 use crate::state::WasiEnv;
+use crate::tunables::PAGE_BYTES;
+
+/// The exported global wasmer's metering adds to a metered module.
+const METERING_GLOBAL: &str = "wasmer_metering_remaining_points";
+/// Its companion: set when the fuel ran out.
+const METERING_EXHAUSTED_GLOBAL: &str = "wasmer_metering_points_exhausted";
 
 /// A validated configuration and its file world, bound to a [`Launcher`]:
 /// ready to [`instantiate`](Self::instantiate) or [`run`](Self::run) a
 /// module.
+///
+/// The configuration's limits ([`wasi_config::Capabilities`]) are enforced
+/// here: the memory limit and stack size through the engine of the store
+/// [`run`](Self::run) makes, fuel by metering, the timeout and
+/// [`interrupt_handle`](Self::interrupt_handle) by stopping the guest
+/// wherever it is. A guest stopped by one of them ends the run with
+/// [`ExitStatus::Stopped`], its output flushed and every fd closed.
 pub struct Environment {
     launcher: Launcher,
     config: Arc<Config>,
     world: World,
     runtime: Arc<dyn Runtime>,
+    interrupt: InterruptHandle,
 }
 
 impl std::fmt::Debug for Environment {
@@ -34,12 +52,38 @@ impl std::fmt::Debug for Environment {
 impl Environment {
     pub(crate) fn new(launcher: Launcher, config: Arc<Config>, world: World) -> Self {
         let runtime = Arc::clone(launcher.runtime());
+        // A configuration with fuel loads metered modules; a launcher that
+        // cannot meter keeps loading plain ones, which `instantiate` then
+        // refuses with `NotMetered`.
+        let launcher = match config.capabilities().fuel() {
+            Some(_) => launcher.metered().unwrap_or(launcher),
+            None => launcher,
+        };
         Environment {
             launcher,
             config,
             world,
             runtime,
+            interrupt: InterruptHandle::new(),
         }
+    }
+
+    /// A handle that stops this environment's guest from any thread: before
+    /// its run (it then does not start), in wasm code, or waiting in a host
+    /// call. The configuration's timeout fires the same handle.
+    pub fn interrupt_handle(&self) -> InterruptHandle {
+        self.interrupt.clone()
+    }
+
+    /// Loads `bytes` (wasm or `.wat`) through the launcher's module cache,
+    /// metered when the configuration sets fuel.
+    pub fn load_module(&self, bytes: &[u8]) -> Result<Module, LaunchError> {
+        self.launcher.load_module(bytes)
+    }
+
+    /// Like [`load_module`](Self::load_module), from a file.
+    pub fn load_module_file(&self, path: impl AsRef<Path>) -> Result<Module, LaunchError> {
+        self.launcher.load_module_file(path)
     }
 
     /// The validated configuration.
@@ -69,9 +113,16 @@ impl Environment {
 
     /// Instantiates `module` in `store` with the preview1 imports.
     ///
-    /// `store` must be made from the launcher's [`engine`](Launcher::engine)
-    /// (as [`run`](Self::run) does): the engine carries the launcher's
-    /// tunables (the table bound); a store of another engine does not.
+    /// `store` must be made from [`store`](Self::store) (as
+    /// [`run`](Self::run) does): its engine carries the launcher's tunables
+    /// (the table bound) and the configuration's memory limit and stack
+    /// size; a store of another engine does not.
+    ///
+    /// The configuration's timeout starts here and covers the module's
+    /// start function and, through the returned instance, `_start`. A
+    /// guest stopped (by the timeout or the interrupt handle) or ended
+    /// during instantiation is
+    /// [`LaunchError::ExitedDuringInstantiation`] with its status.
     ///
     /// Takes a task permit from the launcher's control plane (within a
     /// [`scope`](crate::ControlPlane::scope) of the configuration's own
@@ -82,6 +133,20 @@ impl Environment {
         module: &Module,
         store: &mut Store,
     ) -> Result<WasiInstance, LaunchError> {
+        let caps = *self.config.capabilities();
+        check_memory_limit(module, caps.max_memory_bytes())?;
+        let metered = is_metered(module);
+        if caps.fuel().is_some() && !metered {
+            return Err(LaunchError::NotMetered);
+        }
+        let timeout = caps
+            .timeout()
+            .map(|after| interrupt::arm_timeout(&self.interrupt, after));
+        if let Some(reason) = self.interrupt.reason() {
+            return Err(LaunchError::ExitedDuringInstantiation {
+                status: ExitStatus::Stopped(reason),
+            });
+        }
         let plane = self.launcher.control_plane();
         let permit = match self.config.capabilities().max_tasks() {
             Some(max) => plane.scope(max).try_acquire()?,
@@ -94,16 +159,25 @@ impl Environment {
                 config: self.config,
                 world: self.world,
                 runtime: self.runtime,
+                interrupt: self.interrupt.clone(),
                 permit: Some(permit),
                 p1: Default::default(),
             },
         );
         let imports = preview1::imports_for(store, &env, module);
-        let instance = match Instance::new(store, module, &imports) {
+        let created = match self.interrupt.enter(store) {
+            Some(_entered) => Instance::new(store, module, &imports),
+            None => {
+                let flushed = abandon(&env, store);
+                let reason = self.interrupt.reason().unwrap_or(StopReason::Interrupted);
+                return Err(ended_during_instantiation(ExitStatus::Stopped(reason), flushed));
+            }
+        };
+        let instance = match created {
             Ok(instance) => instance,
             Err(e) => {
                 let flushed = abandon(&env, store);
-                return Err(instantiation_failed(e, flushed));
+                return Err(instantiation_failed(e, flushed, &self.interrupt));
             }
         };
         match instance.exports.get_memory("memory") {
@@ -117,14 +191,32 @@ impl Environment {
             }
             Err(_) => {}
         }
-        Ok(WasiInstance { instance, env })
+        if metered {
+            // The configured fuel, or as good as unlimited for a metered
+            // module run without fuel.
+            metering::set_remaining_points(store, &instance, caps.fuel().unwrap_or(u64::MAX));
+        }
+        Ok(WasiInstance {
+            instance,
+            env,
+            interrupt: self.interrupt,
+            fuel: caps.fuel(),
+            _timeout: timeout,
+        })
     }
 
-    /// Instantiates `module` in a new store of the launcher's engine, runs
-    /// its `_start`, flushes and closes every fd, and returns how the guest
-    /// ended.
+    /// A new store for this environment: of the launcher's engine, with
+    /// the configuration's memory limit and stack size applied.
+    pub fn store(&self) -> Store {
+        Store::new(self.launcher.engine_for(self.config.capabilities()))
+    }
+
+    /// Instantiates `module` in a new [`store`](Self::store), runs its
+    /// `_start`, flushes and closes every fd, and returns how the guest
+    /// ended: by itself, or [`ExitStatus::Stopped`] by a limit or the
+    /// interrupt handle.
     pub fn run(self, module: &Module) -> Result<ExitStatus, LaunchError> {
-        let mut store = Store::new(self.launcher.engine().clone());
+        let mut store = self.store();
         self.run_with_store(module, &mut store)
     }
 
@@ -161,34 +253,117 @@ fn ended_by_guest(e: &RuntimeError) -> Option<ExitStatus> {
     }
 }
 
+/// Which limit stopped the guest, if `e` is a stop rather than a trap:
+/// the interrupt handle (wasmer's interrupt in wasm code, or a blocking host
+/// call cut short), stack exhaustion, or fuel (`fuel_left` tells whether
+/// the metering ran out).
+fn stopped_by_limit(
+    e: &RuntimeError,
+    interrupt: &InterruptHandle,
+    fuel: Option<u64>,
+    fuel_left: impl FnOnce() -> bool,
+) -> Option<StopReason> {
+    let by_handle = || interrupt.reason().unwrap_or(StopReason::Interrupted);
+    if e.downcast_ref::<StoppedInHostCall>().is_some() {
+        return Some(by_handle());
+    }
+    match e.clone().to_trap() {
+        Some(TrapCode::HostInterrupt) => Some(by_handle()),
+        Some(TrapCode::StackOverflow) => Some(StopReason::StackExhausted),
+        Some(TrapCode::UnreachableCodeReached) => match fuel {
+            Some(fuel) if !fuel_left() => Some(StopReason::FuelExhausted { fuel }),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The error for a guest that ended (or was stopped) with `status` during
+/// instantiation, after the state was abandoned with `flushed`.
+fn ended_during_instantiation(
+    status: ExitStatus,
+    flushed: Result<(), wasi_fs_setup::FsError>,
+) -> LaunchError {
+    match flushed {
+        Ok(()) => LaunchError::ExitedDuringInstantiation { status },
+        Err(source) => LaunchError::Flush {
+            status,
+            source: Box::new(source),
+        },
+    }
+}
+
 /// The error for an instantiation that failed with `e`, after the state was
-/// abandoned with `flushed`: a start function that ended the guest is an
-/// exit (or a flush error carrying it), one that trapped is a trap, and
-/// anything else is a link error.
+/// abandoned with `flushed`: a start function that ended the guest or was
+/// stopped is an exit (or a flush error carrying it), one that trapped is a
+/// trap, and anything else is a link error.
 fn instantiation_failed(
     e: InstantiationError,
     flushed: Result<(), wasi_fs_setup::FsError>,
+    interrupt: &InterruptHandle,
 ) -> LaunchError {
     let InstantiationError::Start(runtime) = &e else {
         return LaunchError::Link(Box::new(e));
     };
-    match ended_by_guest(runtime) {
-        Some(status) => match flushed {
-            Ok(()) => LaunchError::ExitedDuringInstantiation { status },
-            Err(source) => LaunchError::Flush {
-                status,
-                source: Box::new(source),
-            },
-        },
+    // No instance to read the metering from: a start function out of fuel
+    // shows as the trap it is.
+    let stopped = stopped_by_limit(runtime, interrupt, None, || true).map(ExitStatus::Stopped);
+    match ended_by_guest(runtime).or(stopped) {
+        Some(status) => ended_during_instantiation(status, flushed),
         None => LaunchError::trap(runtime),
     }
 }
 
+/// Refuses a module one of whose memories needs more than `limit` bytes.
+fn check_memory_limit(module: &Module, limit: Option<u64>) -> Result<(), LaunchError> {
+    let Some(limit) = limit else {
+        return Ok(());
+    };
+    let limit = limit / PAGE_BYTES * PAGE_BYTES;
+    let info = module.info();
+    for memory in info.memories.values() {
+        let requested = u64::from(memory.minimum.0) * PAGE_BYTES;
+        if requested > limit {
+            return Err(LaunchError::MemoryLimit { limit, requested });
+        }
+    }
+    Ok(())
+}
+
+/// Whether `module` was compiled with fuel metering: it exports the two
+/// globals metering adds, with their types (what the metering functions,
+/// which panic otherwise, read and write).
+fn is_metered(module: &Module) -> bool {
+    use wasmer::{Mutability, Type};
+    use wasmer_types::ExportIndex;
+    let info = module.info();
+    let global = |name: &str, ty: Type| match info.exports.get(name) {
+        Some(ExportIndex::Global(index)) => info
+            .globals
+            .get(*index)
+            .is_some_and(|g| g.ty == ty && g.mutability == Mutability::Var),
+        _ => false,
+    };
+    global(METERING_GLOBAL, Type::I64) && global(METERING_EXHAUSTED_GLOBAL, Type::I32)
+}
+
 /// An instantiated WASI module.
-#[derive(Debug)]
 pub struct WasiInstance {
     instance: Instance,
     env: FunctionEnv<WasiEnv>,
+    interrupt: InterruptHandle,
+    fuel: Option<u64>,
+    _timeout: Option<ArmedTimeout>,
+}
+
+impl std::fmt::Debug for WasiInstance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WasiInstance")
+            .field("instance", &self.instance)
+            .field("interrupt", &self.interrupt)
+            .field("fuel", &self.fuel)
+            .finish_non_exhaustive()
+    }
 }
 
 impl WasiInstance {
@@ -203,14 +378,25 @@ impl WasiInstance {
     }
 
     /// Runs `_start`, then [`finish`](Self::finish)es the instance whatever
-    /// happened: the guest's data is flushed on every exit path.
+    /// happened: the guest's data is flushed on every exit path. A guest
+    /// stopped by a limit or the interrupt handle (also before `_start`
+    /// began) is [`ExitStatus::Stopped`].
     pub fn start(self, store: &mut Store) -> Result<ExitStatus, LaunchError> {
         let outcome = match self.instance.exports.get_function("_start") {
             Err(_) => Err(LaunchError::MissingStart),
-            Ok(start) => match start.call(store, &[]) {
-                Ok(_) => Ok(ExitStatus::Exited(0)),
-                Err(e) => ended_by_guest(&e).ok_or_else(|| LaunchError::trap(&e)),
-            },
+            Ok(start) => {
+                let called = match self.interrupt.enter(store) {
+                    Some(_entered) => Some(start.call(store, &[])),
+                    None => None,
+                };
+                match called {
+                    None => Ok(ExitStatus::Stopped(
+                        self.interrupt.reason().unwrap_or(StopReason::Interrupted),
+                    )),
+                    Some(Ok(_)) => Ok(ExitStatus::Exited(0)),
+                    Some(Err(e)) => self.classify(&e, store),
+                }
+            }
         };
         let flushed = self.finish(store);
         let status = outcome?;
@@ -219,6 +405,23 @@ impl WasiInstance {
             source: Box::new(source),
         })?;
         Ok(status)
+    }
+
+    /// How `_start` ended when it returned the error `e`.
+    fn classify(&self, e: &RuntimeError, store: &mut Store) -> Result<ExitStatus, LaunchError> {
+        if let Some(status) = ended_by_guest(e) {
+            return Ok(status);
+        }
+        let fuel_left = || {
+            !matches!(
+                metering::get_remaining_points(store, &self.instance),
+                MeteringPoints::Exhausted
+            )
+        };
+        match stopped_by_limit(e, &self.interrupt, self.fuel, fuel_left) {
+            Some(reason) => Ok(ExitStatus::Stopped(reason)),
+            None => Err(LaunchError::trap(e)),
+        }
     }
 
     /// Flushes and closes every fd and releases the task permit.

@@ -78,6 +78,24 @@ pub enum LaunchError {
         /// The maximum of the limit that refused.
         max: NonZeroUsize,
     },
+    /// A memory of the module needs more than the configuration's memory
+    /// limit at instantiation (its declared minimum).
+    #[error("the module needs at least {requested} bytes of memory, over the limit of {limit} bytes (max-memory-size)")]
+    MemoryLimit {
+        /// The limit, in bytes (whole wasm pages).
+        limit: u64,
+        /// The memory's minimum, in bytes.
+        requested: u64,
+    },
+    /// The configuration sets fuel but the module was not compiled with
+    /// metering: load it through a [`metered`](crate::Launcher::metered)
+    /// launcher (as [`Environment::load_module`](crate::Environment::load_module) does).
+    #[error("the configuration sets fuel but the module was not compiled with fuel metering")]
+    NotMetered,
+    /// Fuel metering needs a launcher that built its own engine; this one
+    /// was given an engine ([`LauncherBuilder::engine`](crate::LauncherBuilder::engine)).
+    #[error("fuel metering is unavailable: the launcher was given an engine of the embedder's own")]
+    MeteringUnavailable,
     /// What the guest wrote could not be flushed when it ended.
     #[error("flushing the guest's files after it ended ({status:?}) failed")]
     Flush {

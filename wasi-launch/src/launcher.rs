@@ -3,9 +3,9 @@
 
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use wasi_config::Config;
+use wasi_config::{Capabilities, Config};
 use wasi_fs_setup::{World, WorldBuilder};
 use wasmer::sys::NativeEngineExt;
 use wasmer::{Engine, Module};
@@ -18,19 +18,31 @@ use crate::error::LaunchError;
 use crate::module_cache::ModuleCache;
 use crate::package::{self, Package, PackageCache};
 use crate::runtime::{DefaultRuntime, Runtime};
-use crate::tunables::{LimitTunables, MAX_TABLE_ELEMENTS};
+use crate::tunables::{LimitTunables, MAX_TABLE_ELEMENTS, PAGE_BYTES};
 
 /// Launches WASI guests. Cheap to clone and `Send + Sync`: every clone and
 /// every thread shares one engine, one module cache, one control plane and
 /// one runtime.
+///
+/// A launcher loads modules unmetered; [`metered`](Self::metered) gives a
+/// view of the same launcher that loads them with fuel metering, as a
+/// configuration with [`fuel`](Capabilities::fuel) needs.
 #[derive(Clone, Debug)]
 pub struct Launcher {
     inner: Arc<Inner>,
+    metered: bool,
 }
 
 #[derive(Debug)]
 struct Inner {
     modules: ModuleCache,
+    /// The metered module cache, made on first use.
+    metered_modules: OnceLock<ModuleCache>,
+    /// The compiler metered modules are compiled with: `None` for an engine
+    /// the embedder made, which cannot be metered.
+    compiler: Option<Compiler>,
+    cache_dir: Option<PathBuf>,
+    max_table_elements: u32,
     packages: PackageCache,
     control: ControlPlane,
     runtime: Arc<dyn Runtime>,
@@ -58,9 +70,63 @@ impl Launcher {
         self.inner.modules.engine()
     }
 
-    /// The compiled-module cache.
+    /// The compiled-module cache: the metered one for a
+    /// [`metered`](Self::metered) launcher.
     pub fn module_cache(&self) -> &ModuleCache {
-        &self.inner.modules
+        match (self.metered, self.inner.metered_modules.get()) {
+            (true, Some(metered)) => metered,
+            _ => &self.inner.modules,
+        }
+    }
+
+    /// This launcher (same caches, control plane and runtime) loading
+    /// modules with fuel metering: every module it loads from here on is
+    /// compiled with wasmer's metering ([`METERING`](crate::METERING)) and
+    /// cached under metered keys, apart from unmetered ones. Fails with
+    /// [`LaunchError::MeteringUnavailable`] for a launcher built on an
+    /// engine of the embedder's own ([`LauncherBuilder::engine`]).
+    pub fn metered(&self) -> Result<Launcher, LaunchError> {
+        let compiler = self
+            .inner
+            .compiler
+            .ok_or(LaunchError::MeteringUnavailable)?;
+        self.inner.metered_modules.get_or_init(|| {
+            ModuleCache::metered(
+                self.inner.modules.engine().clone(),
+                compiler,
+                self.inner.cache_dir.clone(),
+            )
+        });
+        Ok(Launcher {
+            inner: Arc::clone(&self.inner),
+            metered: true,
+        })
+    }
+
+    /// Whether this launcher loads modules with fuel metering.
+    pub fn is_metered(&self) -> bool {
+        self.metered
+    }
+
+    /// The engine a store for an environment with `caps` is made from: the
+    /// launcher's, or, with a memory limit or a stack size, a copy of it
+    /// whose tunables apply them (same compiled code, same caches).
+    pub(crate) fn engine_for(&self, caps: &Capabilities) -> Engine {
+        let engine = self.engine().clone();
+        if caps.max_memory_bytes().is_none() && caps.max_wasm_stack().is_none() {
+            return engine;
+        }
+        let mut engine = engine;
+        let mut tunables = LimitTunables::new(self.inner.max_table_elements);
+        if let Some(bytes) = caps.max_memory_bytes() {
+            let pages = u32::try_from(bytes / PAGE_BYTES).unwrap_or(u32::MAX);
+            tunables = tunables.with_memory_limit(wasmer::Pages(pages));
+        }
+        if let Some(bytes) = caps.max_wasm_stack() {
+            tunables = tunables.with_stack_size(usize::try_from(bytes).unwrap_or(usize::MAX));
+        }
+        engine.set_tunables(tunables);
+        engine
     }
 
     /// The package cache.
@@ -108,7 +174,7 @@ impl Launcher {
     /// Compiles (or finds in the cache) a module from `.wasm` bytes or
     /// `.wat` text.
     pub fn load_module(&self, bytes: &[u8]) -> Result<Module, LaunchError> {
-        self.inner.modules.get_or_compile(bytes)
+        self.module_cache().get_or_compile(bytes)
     }
 
     /// Reads a `.wasm` or `.wat` file and [`load_module`](Self::load_module)s it.
@@ -253,16 +319,15 @@ impl LauncherBuilder {
     pub fn build(&self) -> Launcher {
         // The compiler's configuration has already counted the CPUs; the
         // default task limit reuses that count instead of asking again.
-        let (mut engine, cpus) = match &self.engine {
-            Some(engine) => (engine.clone(), None),
+        let (mut engine, cpus, compiler) = match &self.engine {
+            Some(engine) => (engine.clone(), None, None),
             None => {
                 let (engine, cpus) = self.compiler.engine_and_cpus();
-                (engine, Some(cpus))
+                (engine, Some(cpus), Some(self.compiler))
             }
         };
-        engine.set_tunables(LimitTunables::new(
-            self.max_table_elements.unwrap_or(MAX_TABLE_ELEMENTS),
-        ));
+        let max_table_elements = self.max_table_elements.unwrap_or(MAX_TABLE_ELEMENTS);
+        engine.set_tunables(LimitTunables::new(max_table_elements));
         let max_tasks = self.max_tasks.unwrap_or_else(|| {
             cpus.map_or_else(ControlPlane::default_max, ControlPlane::default_max_for)
         });
@@ -271,8 +336,13 @@ impl LauncherBuilder {
             None => ModuleCache::new(engine),
         };
         Launcher {
+            metered: false,
             inner: Arc::new(Inner {
                 modules,
+                metered_modules: OnceLock::new(),
+                compiler,
+                cache_dir: self.cache_dir.clone(),
+                max_table_elements,
                 packages: PackageCache::new(),
                 control: ControlPlane::new(max_tasks),
                 runtime: self

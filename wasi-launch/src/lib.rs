@@ -60,6 +60,25 @@
 //! - `control_plane`: the limit on concurrently running tasks, as RAII
 //!   permits ([`ControlPlane`], [`TaskPermit`]), and the process and thread
 //!   ids.
+//! - `interrupt`: stopping a guest from outside ([`InterruptHandle`], the
+//!   timeout's timer thread) and why it stopped ([`StopReason`]).
+//!
+//! # Limits
+//!
+//! The configuration's [`Capabilities`](wasi_config::Capabilities) are
+//! enforced by the [`Environment`]:
+//!
+//! | limit | how | when hit |
+//! |---|---|---|
+//! | memory (`max_memory_bytes`) | engine tunables of the environment's store | `memory.grow` returns -1; a larger minimum is [`LaunchError::MemoryLimit`] |
+//! | wasm stack (`max_wasm_stack`) | the stack wasm code runs on (host calls run on the host's) | [`StopReason::StackExhausted`] |
+//! | fuel | wasmer-middlewares metering, one unit per operator ([`METERING`], its own cache keys) | [`StopReason::FuelExhausted`] |
+//! | timeout | the [`InterruptHandle`] fired by a timer | [`StopReason::TimedOut`] |
+//! | tasks, open fds | control plane, fd table | `TaskLimit`, EMFILE |
+//! | captured output (`max_capture_bytes`) | the capture buffers | short write, then ENOSPC |
+//!
+//! A stopped guest ends its run with [`ExitStatus::Stopped`], everything it
+//! wrote flushed and every fd closed.
 //!
 //! # Host memory a guest controls
 //!
@@ -84,9 +103,10 @@
 //! memory is bounded by the module's own maximum (4 GiB for `wasm32`).
 //!
 //! `unsafe` code is denied in the whole crate except `module_cache`, whose
-//! one `unsafe` block (`Module::deserialize`) carries a `SAFETY` comment, and
-//! the engine tunables (the table bound, [`MAX_TABLE_ELEMENTS`]), whose two
-//! blocks forward wasmer's own `unsafe` constructors.
+//! `unsafe` blocks (`Module::deserialize` of a checked file and of a metered
+//! artifact just compiled) carry `SAFETY` comments, and the engine tunables
+//! (the table bound and memory limit), whose blocks forward wasmer's own
+//! `unsafe` constructors.
 
 mod commands;
 mod control_plane;
@@ -96,6 +116,7 @@ mod errno;
 mod error;
 mod exit_status;
 mod guest_memory;
+mod interrupt;
 mod launcher;
 mod module_cache;
 mod package;
@@ -106,12 +127,13 @@ mod tunables;
 
 pub use commands::CommandSource;
 pub use control_plane::{ControlPlane, DEFAULT_TASKS_PER_CPU, Pid, TaskPermit, Tid};
-pub use engine::{Compiler, EngineIdentity, WASMER_VERSION};
+pub use engine::{Compiler, EngineIdentity, METERING, WASMER_VERSION};
 pub use environment::{Environment, WasiInstance};
 pub use errno::{Errno, SysResult};
 pub use error::LaunchError;
 pub use exit_status::ExitStatus;
 pub use guest_memory::{CHUNK_LEN, MAX_IOVS};
+pub use interrupt::{InterruptHandle, RESEND_INTERVAL, StopReason};
 pub use launcher::{Launcher, LauncherBuilder};
 pub use module_cache::{
     CacheKey, CacheStats, FILE_EXTENSION as CACHE_FILE_EXTENSION,

@@ -31,7 +31,13 @@
 //! check is logged, ignored and rewritten. Failing to write is logged and
 //! never fails the caller.
 //!
-//! This is the crate's one module with `unsafe` code (the deserialize call).
+//! A metered cache ([`ModuleCache::metered`]) compiles with wasmer's fuel
+//! metering and keys its modules with the metered engine identity
+//! ([`EngineIdentity::metered`]), so a metered run never loads an unmetered
+//! artifact, from memory or disk, nor the other way round.
+//!
+//! This module's `unsafe` code is the two deserialize calls: of a checked
+//! cache file, and of a metered artifact just compiled in this process.
 //! The cache never evicts: it lives as long as the launcher that owns it.
 
 #![allow(
@@ -55,7 +61,7 @@ use rustix::io::Errno;
 use wasmer::{Engine, Module};
 use webc::bytes::Bytes;
 
-use crate::engine::EngineIdentity;
+use crate::engine::{Compiler, EngineIdentity};
 use crate::error::LaunchError;
 
 /// First bytes of a cache file written by this crate.
@@ -210,6 +216,8 @@ pub struct ModuleCache {
     engine: Engine,
     identity: EngineIdentity,
     disk_dir: Option<PathBuf>,
+    /// With which compiler metered compilations are made (a metered cache).
+    metered_with: Option<Compiler>,
     slots: Mutex<HashMap<CacheKey, Slot>>,
     /// The key of each `.wat` text already converted, by the BLAKE3 hash of the
     /// text, so a memory hit on text skips the parse.
@@ -234,6 +242,7 @@ impl ModuleCache {
             identity: EngineIdentity::of(&engine),
             engine,
             disk_dir: None,
+            metered_with: None,
             slots: Mutex::new(HashMap::new()),
             text_keys: Mutex::new(HashMap::new()),
             counters: Counters::default(),
@@ -248,6 +257,26 @@ impl ModuleCache {
             disk_dir: Some(dir.into()),
             ..Self::new(engine)
         }
+    }
+
+    /// A cache of *metered* modules (fuel): each is compiled by `compiler`
+    /// with wasmer's metering middleware ([`METERING`](crate::METERING)) and
+    /// loaded into `engine`; keys carry the metered identity. With
+    /// `disk_dir`, entries are kept there beside unmetered ones, under
+    /// their own keys.
+    pub fn metered(engine: Engine, compiler: Compiler, disk_dir: Option<PathBuf>) -> Self {
+        let plain = Self::new(engine);
+        Self {
+            identity: plain.identity.metered(),
+            disk_dir,
+            metered_with: Some(compiler),
+            ..plain
+        }
+    }
+
+    /// Whether this cache compiles with fuel metering.
+    pub fn is_metered(&self) -> bool {
+        self.metered_with.is_some()
     }
 
     /// The user's default cache directory: `<cache dir>/wasi-launch/modules`
@@ -332,14 +361,37 @@ impl ModuleCache {
             }
         }
         bump(&self.counters.compiles);
-        let module = Module::from_binary(&self.engine, &wasm)
-            .map_err(|err| LaunchError::Compile(Box::new(err)))?;
+        let module = self.compile(&wasm)?;
         tracing::debug!(%key, "module cache: compiled");
         if let Some((dir, checked)) = store_into {
             self.store(dir, checked, &key, &module);
         }
         *entry = Some(module.clone());
         Ok(module)
+    }
+
+    /// Compiles `wasm` for this cache's engine (metered, for a metered
+    /// cache).
+    fn compile(&self, wasm: &[u8]) -> Result<Module, LaunchError> {
+        let compile_error = |err| LaunchError::Compile(Box::new(err));
+        let Some(compiler) = self.metered_with else {
+            return Module::from_binary(&self.engine, wasm).map_err(compile_error);
+        };
+        // wasmer's metering middleware serves one module, so each metered
+        // compilation has an engine of its own; the artifact is then moved
+        // into this cache's engine, so every module the cache hands out
+        // belongs to the one engine.
+        let metered = compiler.metered_engine();
+        let compiled = Module::from_binary(&metered, wasm).map_err(compile_error)?;
+        let artifact = compiled
+            .serialize()
+            .map_err(|err| LaunchError::Compile(Box::new(wasmer::CompileError::Codegen(err.to_string()))))?;
+        // SAFETY: `artifact` is what `Module::serialize` produced a moment
+        // ago in this process, from a module compiled by an engine of the
+        // same compiler, target and CPU features as `self.engine` (both made
+        // by `Compiler` for the host); it never left memory.
+        unsafe { Module::deserialize(&self.engine, artifact) }
+            .map_err(|err| LaunchError::Compile(Box::new(wasmer::CompileError::Codegen(err.to_string()))))
     }
 
     /// Looks for `key`'s cache file in the disk directory `dir`, after

@@ -22,6 +22,7 @@ use rand::{Rng, SeedableRng, TryRng};
 use wasmer_wasix_types::wasi::Clockid;
 
 use crate::errno::Errno;
+use crate::interrupt::InterruptHandle;
 
 use crate::errno::SysResult;
 
@@ -52,8 +53,10 @@ pub trait Runtime: Send + Sync + fmt::Debug {
     fn resolution(&self, clock: Clockid) -> SysResult<Timestamp>;
 
     /// Waits `duration` as the guest sees time pass (what `poll_oneoff`
-    /// does with a clock subscription and nothing else ready).
-    fn sleep(&self, duration: Duration);
+    /// does with a clock subscription and nothing else ready), returning
+    /// early when `interrupt` fires (a real wait must use
+    /// [`InterruptHandle::sleep`] or check the handle).
+    fn sleep(&self, duration: Duration, interrupt: &InterruptHandle);
 
     /// Fills `buf` with random bytes (what `random_get` returns).
     fn fill_random(&self, buf: &mut [u8]) -> SysResult<()>;
@@ -68,9 +71,10 @@ pub trait Clock: Send + Sync + fmt::Debug {
     fn resolution(&self, clock: Clockid) -> SysResult<Timestamp>;
 
     /// Lets `duration` pass on this clock: the default sleeps the calling
-    /// thread; a clock the host drives moves itself instead.
-    fn sleep(&self, duration: Duration) {
-        std::thread::sleep(duration);
+    /// thread until the time passed or `interrupt` fired; a clock the host
+    /// drives moves itself instead.
+    fn sleep(&self, duration: Duration, interrupt: &InterruptHandle) {
+        interrupt.sleep(duration);
     }
 }
 
@@ -216,7 +220,7 @@ impl FixedClock {
 impl Clock for FixedClock {
     /// Moves the clock forward by `duration` at once: a guest waiting on a
     /// fixed clock sees its time pass without the host waiting.
-    fn sleep(&self, duration: Duration) {
+    fn sleep(&self, duration: Duration, _interrupt: &InterruptHandle) {
         self.advance(duration);
     }
 
@@ -345,8 +349,8 @@ impl Runtime for DefaultRuntime {
         self.clock.resolution(clock)
     }
 
-    fn sleep(&self, duration: Duration) {
-        self.clock.sleep(duration);
+    fn sleep(&self, duration: Duration, interrupt: &InterruptHandle) {
+        self.clock.sleep(duration, interrupt);
     }
 
     fn fill_random(&self, buf: &mut [u8]) -> SysResult<()> {
@@ -402,12 +406,12 @@ mod tests {
         let clock = Arc::new(FixedClock::new(5));
         let rt = DefaultRuntime::new().with_clock(clock.clone());
         let start = Instant::now();
-        rt.sleep(Duration::from_secs(3600));
+        rt.sleep(Duration::from_secs(3600), &InterruptHandle::new());
         assert!(start.elapsed() < Duration::from_secs(60));
         assert_eq!(clock.now(), 5 + 3_600_000_000_000);
         let real = DefaultRuntime::new();
         let start = Instant::now();
-        real.sleep(Duration::from_millis(20));
+        real.sleep(Duration::from_millis(20), &InterruptHandle::new());
         assert!(start.elapsed() >= Duration::from_millis(20));
     }
 

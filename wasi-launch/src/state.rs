@@ -8,6 +8,7 @@ use wasi_fs_setup::World;
 use wasmer::Memory;
 
 use crate::control_plane::TaskPermit;
+use crate::interrupt::InterruptHandle;
 use crate::runtime::Runtime;
 
 /// What the preview1 host functions of one environment share: the guest's
@@ -22,6 +23,8 @@ pub struct WasiEnv {
     pub(crate) world: World,
     /// Clocks, entropy, blocking.
     pub(crate) runtime: Arc<dyn Runtime>,
+    /// Stops the guest; blocking host calls wait on it.
+    pub(crate) interrupt: InterruptHandle,
     /// The control-plane permit held while this environment is alive.
     pub(crate) permit: Option<TaskPermit>,
     /// State of the preview1 functions beyond the file world (readdir

@@ -13,9 +13,20 @@
 //! table the host creates gets the whole bound. A `table.grow` past a
 //! table's maximum returns -1 to the guest, as for any table at its maximum.
 //!
-//! Memories and the styles the compiler sees are wasmer's
-//! [`BaseTunables`]' unchanged, so compiled artifacts are the same with or
-//! without these tunables.
+//! An environment with a memory limit gets its own copy of the tunables
+//! with [`LimitTunables::with_memory_limit`]: every memory made through
+//! them, the module's own and any the host creates, gets a maximum of at
+//! most the limit, so `memory.grow` past it returns -1 to the guest; a
+//! memory whose minimum is above the limit is refused. The limit only
+//! lowers the maximum wasmer checks on growth: the memory *styles* (how
+//! much address space is reserved, which the compiled bounds checks rely
+//! on) stay [`BaseTunables`]' own, so compiled artifacts are the same with
+//! or without these tunables.
+//!
+//! [`LimitTunables::with_stack_size`] sets the size of the stack wasm code
+//! runs on (wasmer's `VMConfig`); host functions run on the host's stack,
+//! so a guest recursing to the end of a small stack cannot overflow the
+//! host's.
 //!
 //! This module holds `unsafe` code: the two `create_vm_*` methods are
 //! `unsafe` in wasmer's trait and forward to wasmer's own `unsafe`
@@ -33,7 +44,7 @@ use wasmer::sys::vm::{
     VMMemoryDefinition, VMTable, VMTableDefinition,
 };
 use wasmer::sys::{BaseTunables, Tunables};
-use wasmer::{MemoryType, TableType};
+use wasmer::{MemoryType, Pages, TableType};
 use wasmer_compiler::LinkError;
 use wasmer_types::entity::PrimaryMap;
 use wasmer_types::{LocalTableIndex, ModuleInfo, TableIndex};
@@ -45,20 +56,63 @@ use wasmer_types::{LocalTableIndex, ModuleInfo, TableIndex};
 /// buffer is reallocated.
 pub const MAX_TABLE_ELEMENTS: u32 = 10_000_000;
 
-/// wasmer's [`BaseTunables`] with every table bounded to `max_table_elements`.
-#[derive(Clone)]
+/// The size of a wasm page.
+pub(crate) const PAGE_BYTES: u64 = 0x1_0000;
+
+/// wasmer's [`BaseTunables`] with every table bounded to `max_table_elements`,
+/// and optionally every memory to a limit and wasm code to a stack size.
 pub(crate) struct LimitTunables {
     base: BaseTunables,
     max_table_elements: u32,
+    max_memory_pages: Option<Pages>,
+    vmconfig: VMConfig,
 }
 
 impl LimitTunables {
     /// Tunables bounding every table to `max_table_elements` elements.
     pub(crate) fn new(max_table_elements: u32) -> Self {
+        let base = BaseTunables::new();
+        let vmconfig = VMConfig {
+            wasm_stack_size: base.vmconfig().wasm_stack_size,
+        };
         Self {
-            base: BaseTunables::new(),
+            base,
             max_table_elements,
+            max_memory_pages: None,
+            vmconfig,
         }
+    }
+
+    /// These tunables with every memory bounded to `pages` wasm pages.
+    pub(crate) fn with_memory_limit(mut self, pages: Pages) -> Self {
+        self.max_memory_pages = Some(pages);
+        self
+    }
+
+    /// These tunables with wasm code running on a stack of `bytes`.
+    pub(crate) fn with_stack_size(mut self, bytes: usize) -> Self {
+        self.vmconfig.wasm_stack_size = Some(bytes);
+        self
+    }
+
+    /// `ty` with its maximum lowered to the memory limit; an error naming
+    /// both when its minimum is already above it.
+    fn bounded_memory(&self, ty: &MemoryType) -> Result<MemoryType, MemoryError> {
+        let Some(limit) = self.max_memory_pages else {
+            return Ok(*ty);
+        };
+        if ty.minimum > limit {
+            return Err(MemoryError::Generic(format!(
+                "a memory of at least {} bytes is over the limit of {} bytes",
+                u64::from(ty.minimum.0) * PAGE_BYTES,
+                u64::from(limit.0) * PAGE_BYTES,
+            )));
+        }
+        let maximum = ty.maximum.map_or(limit, |max| max.min(limit));
+        Ok(MemoryType {
+            maximum: Some(maximum),
+            ..*ty
+        })
     }
 
     /// `ty` with its maximum lowered to `bound`; an error naming both when
@@ -92,7 +146,7 @@ impl Tunables for LimitTunables {
         ty: &MemoryType,
         style: &MemoryStyle,
     ) -> Result<VMMemory, MemoryError> {
-        self.base.create_host_memory(ty, style)
+        self.base.create_host_memory(&self.bounded_memory(ty)?, style)
     }
 
     unsafe fn create_vm_memory(
@@ -101,12 +155,17 @@ impl Tunables for LimitTunables {
         style: &MemoryStyle,
         vm_definition_location: NonNull<VMMemoryDefinition>,
     ) -> Result<VMMemory, MemoryError> {
+        let ty = self.bounded_memory(ty)?;
         // SAFETY: the caller upholds this method's contract (a valid, owned
         // definition location), which is the one wasmer's own method needs;
-        // the location is passed through untouched.
+        // the location is passed through untouched. The memory type only
+        // has a lower maximum than the module declared (never a different
+        // minimum, sharing or index type) and `style` is the one the code
+        // was compiled for, so the reservation the compiled bounds checks
+        // rely on is unchanged.
         unsafe {
             self.base
-                .create_vm_memory(ty, style, vm_definition_location)
+                .create_vm_memory(&ty, style, vm_definition_location)
         }
     }
 
@@ -173,7 +232,7 @@ impl Tunables for LimitTunables {
     }
 
     fn vmconfig(&self) -> &VMConfig {
-        self.base.vmconfig()
+        &self.vmconfig
     }
 }
 

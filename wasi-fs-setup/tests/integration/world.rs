@@ -401,3 +401,24 @@ fn world_resolve_and_display() {
         "{shown}"
     );
 }
+
+/// Issue 13: the configuration's `max_capture_bytes` caps every capture
+/// slot (a lower limit of the slot's own stays), and the cap is visible.
+#[test]
+fn configured_capture_cap_lowers_each_capture_limit() {
+    let caps = Capabilities::default().with_max_capture_bytes(4);
+    let mut b = ConfigBuilder::new("p");
+    b.capabilities(caps);
+    let cfg = b.validate().unwrap();
+    let (out, captured) = StdioSlot::capture();
+    let (err, captured_err) = StdioSlot::capture_with_limit(2);
+    let mut world = World::builder(&cfg).stdout(out).stderr(err).build().unwrap();
+    assert_eq!(captured.limit(), 4);
+    assert_eq!(captured_err.limit(), 2);
+    let stdout = world.fds_mut().get_mut(1).unwrap().file_mut().unwrap();
+    assert_eq!(stdout.write(b"hello").unwrap(), 4);
+    let full = stdout.write(b"!").unwrap_err();
+    assert_eq!(full.kind(), FsErrorKind::NoSpace, "{full:?}");
+    assert_eq!(captured.contents(), b"hell");
+    assert!(captured.limit_reached());
+}

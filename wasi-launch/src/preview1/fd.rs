@@ -8,6 +8,7 @@ use wasmer::FunctionEnvMut;
 
 use super::abi::{FDSTAT_SIZE, PRESTAT_SIZE, encode_fdstat, encode_prestat};
 use super::common::{Io, iovec_call, require_file};
+use super::poll::{StoppedInHostCall, is_host_stdin, stop_if_interrupted, wait_host_stdin};
 use super::{GuestPtr, host_call};
 use crate::errno::Errno;
 use crate::state::WasiEnv;
@@ -36,8 +37,16 @@ pub(super) fn fd_read(
     iovs: GuestPtr,
     iovs_len: u32,
     nread: GuestPtr,
-) -> i32 {
-    iovec_call(
+) -> Result<i32, StoppedInHostCall> {
+    // A read of the host's stdin may block for ever: wait for it in a way
+    // the interrupt handle cuts short, then read what is there.
+    let state = env.data_mut();
+    if is_host_stdin(state, fd) {
+        let interrupt = state.interrupt.clone();
+        wait_host_stdin(None, &interrupt);
+        stop_if_interrupted(&env)?;
+    }
+    Ok(iovec_call(
         &mut env,
         "fd_read",
         Io::Read,
@@ -45,7 +54,7 @@ pub(super) fn fd_read(
         (iovs, iovs_len),
         None,
         nread,
-    )
+    ))
 }
 
 pub(super) fn fd_close(mut env: FunctionEnvMut<'_, WasiEnv>, fd: u32) -> i32 {

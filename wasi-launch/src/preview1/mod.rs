@@ -15,8 +15,10 @@
 //! directory's inheriting rights (see `wasi_fs_setup::FdRights::derive`).
 //!
 //! Host functions return an errno for every guest-visible failure; the only
-//! traps are `proc_exit` and `proc_raise` (which end the guest) and broken
-//! host invariants.
+//! traps are `proc_exit` and `proc_raise` (which end the guest), a blocking
+//! call (`poll_oneoff`, `fd_read` on the host's stdin) cut short by the
+//! environment's interrupt handle ([`StoppedInHostCall`]), and broken host
+//! invariants.
 
 mod abi;
 mod args_env;
@@ -43,6 +45,7 @@ use crate::state::WasiEnv;
 pub use listings::MAX_LISTING_BYTES;
 pub use poll::MAX_SUBSCRIPTIONS;
 pub use proc::Termination;
+pub(crate) use poll::StoppedInHostCall;
 pub use signatures::{ALL as PREVIEW1_FUNCTIONS, MODULE as PREVIEW1_MODULE};
 
 /// Per-environment state of the preview1 functions beyond the file world.
@@ -225,6 +228,7 @@ mod tests {
                 config: Arc::new(config),
                 world,
                 runtime: Arc::new(DefaultRuntime::new()),
+                interrupt: crate::InterruptHandle::new(),
                 permit: None,
                 p1: State::default(),
             },

@@ -34,6 +34,7 @@ use super::abi::{
 };
 use super::{GuestPtr, host_call};
 use crate::errno::{Errno, SysResult};
+use crate::interrupt::InterruptHandle;
 use crate::runtime::clockid_from_raw;
 use crate::state::WasiEnv;
 
@@ -165,28 +166,80 @@ fn fd_readiness(state: &mut WasiEnv, sub: &Subscription, fd: u32) -> Readiness {
     }
 }
 
-/// Waits until the host's stdin is readable or `timeout` passes (forever
-/// without one). Returns whether stdin became readable; a host error counts
-/// as readable, so the guest's read reports it.
-fn wait_host_stdin(timeout: Option<Duration>) -> bool {
+/// The error a blocking host call returns when the environment's interrupt
+/// handle fired while it waited: it ends the guest (wasmer unwinds it as a
+/// trap) and the run reports why the handle fired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct StoppedInHostCall;
+
+impl std::fmt::Display for StoppedInHostCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the guest was stopped while waiting in a host call")
+    }
+}
+
+impl std::error::Error for StoppedInHostCall {}
+
+/// Ends the guest if its interrupt handle fired (after a blocking call).
+pub(super) fn stop_if_interrupted(env: &FunctionEnvMut<'_, WasiEnv>) -> Result<(), StoppedInHostCall> {
+    if env.data().interrupt.is_stopped() {
+        Err(StoppedInHostCall)
+    } else {
+        Ok(())
+    }
+}
+
+/// Whether `fd` is the host's stdin (inherited), which a read may block on.
+pub(super) fn is_host_stdin(state: &mut WasiEnv, fd: u32) -> bool {
+    matches!(
+        state.world.fds_mut().get_mut(fd).map(|entry| entry.object_mut()),
+        Ok(FdObject::Stdio(s)) if s.which() == StdioFd::Stdin && s.is_inherited()
+    )
+}
+
+/// Longest single wait when the interrupt handle has no wake fd (the
+/// system could not make an eventfd): the handle is checked this often.
+const WAIT_SLICE: Duration = Duration::from_millis(10);
+
+/// Waits until the host's stdin is readable, `timeout` passes (forever
+/// without one), or `interrupt` fires. Returns whether stdin became
+/// readable; a host error counts as readable, so the guest's read reports
+/// it. After an interrupt it returns `false` and the caller ends the guest.
+pub(super) fn wait_host_stdin(timeout: Option<Duration>, interrupt: &InterruptHandle) -> bool {
     use rustix::event::{PollFd, PollFlags, Timespec, poll};
     let deadline = timeout.map(|t| Instant::now().checked_add(t));
+    let wake = interrupt.wake_fd();
     loop {
+        if interrupt.is_stopped() {
+            return false;
+        }
         let left = match deadline {
             None => None,
             Some(Some(at)) => Some(at.saturating_duration_since(Instant::now())),
             // A deadline past what Instant can hold: wait without one.
             Some(None) => None,
         };
+        // Without a wake fd, wait in slices and check the handle between.
+        let (left, sliced) = match (wake, left) {
+            (None, None) => (Some(WAIT_SLICE), true),
+            (None, Some(d)) if d > WAIT_SLICE => (Some(WAIT_SLICE), true),
+            (_, left) => (left, false),
+        };
         let spec = left.map(|d| Timespec {
             tv_sec: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
             tv_nsec: i64::from(d.subsec_nanos()),
         });
         let stdin = std::io::stdin();
-        let mut fds = [PollFd::new(&stdin, PollFlags::IN)];
+        let mut fds = vec![PollFd::new(&stdin, PollFlags::IN)];
+        if let Some(wake) = &wake {
+            fds.push(PollFd::new(wake, PollFlags::IN));
+        }
         match poll(&mut fds, spec.as_ref()) {
+            Ok(0) if sliced => continue,
             Ok(0) => return false,
-            Ok(_) => return true,
+            Ok(_) if !fds[0].revents().is_empty() => return true,
+            // Only the wake fd: the handle fired (checked at the loop's top).
+            Ok(_) => continue,
             Err(rustix::io::Errno::INTR) => continue,
             Err(_) => return true,
         }
@@ -199,8 +252,8 @@ pub(super) fn poll_oneoff(
     events: GuestPtr,
     nsubscriptions: u32,
     nevents: GuestPtr,
-) -> i32 {
-    host_call(&mut env, "poll_oneoff", |state, mem| {
+) -> Result<i32, StoppedInHostCall> {
+    let result = host_call(&mut env, "poll_oneoff", |state, mem| {
         if nsubscriptions == 0 || nsubscriptions > MAX_SUBSCRIPTIONS {
             return Err(Errno::INVAL);
         }
@@ -238,7 +291,10 @@ pub(super) fn poll_oneoff(
             }
         }
 
-        if !ready.is_empty() && !host_stdin.is_empty() && wait_host_stdin(Some(Duration::ZERO)) {
+        if !ready.is_empty()
+            && !host_stdin.is_empty()
+            && wait_host_stdin(Some(Duration::ZERO), &state.interrupt)
+        {
             ready.extend(host_stdin.drain(..).map(|sub| Event {
                 userdata: sub.userdata,
                 error: Errno::SUCCESS,
@@ -251,12 +307,16 @@ pub(super) fn poll_oneoff(
             let timeout = earliest.map(Duration::from_nanos);
             let stdin_ready = if host_stdin.is_empty() {
                 if let Some(t) = timeout {
-                    state.runtime.sleep(t);
+                    state.runtime.sleep(t, &state.interrupt);
                 }
                 false
             } else {
-                wait_host_stdin(timeout)
+                wait_host_stdin(timeout, &state.interrupt)
             };
+            if state.interrupt.is_stopped() {
+                // The guest ends (see `poll_oneoff`'s caller side below).
+                return Err(Errno::INTR);
+            }
             if stdin_ready {
                 ready.extend(host_stdin.iter().map(|sub| Event {
                     userdata: sub.userdata,
@@ -287,5 +347,7 @@ pub(super) fn poll_oneoff(
         // At most one event per subscription, so the count fits in u32.
         let count = u32::try_from(ready.len()).unwrap_or(nsubscriptions);
         Ok(mem.write_u32(nevents, count)?)
-    })
+    });
+    stop_if_interrupted(&env)?;
+    Ok(result)
 }
