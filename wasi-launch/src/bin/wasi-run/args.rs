@@ -6,16 +6,18 @@ use std::path::{Path, PathBuf};
 use clap::Parser;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use wasi_config::{
-    CommandMapping, ConfigBuilder, ConfigError, DirSpec, EnvAssignment, MapDirSpec, Permissions,
-    PreopenSpec,
+    Capabilities, CommandMapping, ConfigBuilder, ConfigError, DirSpec, EnvAssignment, MapDirSpec,
+    Permissions, PreopenSpec, WasmOption,
 };
 use wasi_launch::Compiler;
 
 /// Runs a WASI preview1 program (a `.wasm` or `.wat` file) on wasmer.
 ///
 /// Exit status: the guest's exit code (255 for one above 255); 134 when the
-/// guest traps; 2 for a usage or configuration error; 1 when the module
-/// cannot be read, parsed or linked.
+/// guest traps or a limit stops it (fuel, timeout, stack); 130 and 143 when
+/// SIGINT or SIGTERM stopped it; 2 for a usage or configuration error; 1
+/// when the module cannot be read, parsed or linked, or needs more memory
+/// than `max-memory-size`.
 #[derive(Debug, Parser)]
 #[command(name = "wasi-run", version, about, long_about = None)]
 pub struct Cli {
@@ -75,8 +77,16 @@ pub struct Cli {
     #[arg(long = "command", value_name = "NAME")]
     pub command: Option<String>,
 
-    /// Print the resolved plan (args, env keys, fd table) and exit without
-    /// running.
+    /// Limits, wasmtime's spelling, repeatable and comma-separated
+    /// (`-W fuel=100000,timeout=2s`): max-memory-size=BYTES,
+    /// max-wasm-stack=BYTES, fuel=N, timeout=DURATION (a bare number is
+    /// seconds; s, ms, us, ns suffixes), max-open-fds=N, max-threads=N,
+    /// max-capture-size=BYTES.
+    #[arg(short = 'W', long = "wasm", value_name = "KEY=VALUE[,..]", value_parser = os_parser(WasmOptions::parse))]
+    pub wasm: Vec<WasmOptions>,
+
+    /// Print the resolved plan (args, env keys, fd table, limits) and exit
+    /// without running.
     #[arg(long = "explain")]
     pub explain: bool,
 
@@ -113,6 +123,16 @@ impl Cli {
     /// The arguments after MODULE, passed to the guest unparsed.
     pub fn guest_args(&self) -> &[OsString] {
         self.module_and_args.get(1..).unwrap_or_default()
+    }
+}
+
+/// The limits of one `-W` argument, in order.
+#[derive(Debug, Clone)]
+pub struct WasmOptions(pub Vec<WasmOption>);
+
+impl WasmOptions {
+    fn parse(input: &[u8]) -> Result<Self, ConfigError> {
+        WasmOption::parse_list(input).map(WasmOptions)
     }
 }
 
@@ -187,7 +207,17 @@ impl Cli {
         for c in &self.map_commands {
             b.map_command(c.name(), c.host());
         }
+        b.capabilities(self.capabilities());
         b
+    }
+
+    /// The limits of every `-W`, applied in order (a later value of a key
+    /// wins).
+    pub fn capabilities(&self) -> Capabilities {
+        self.wasm
+            .iter()
+            .flat_map(|options| options.0.iter())
+            .fold(Capabilities::default(), |caps, option| option.apply(caps))
     }
 }
 

@@ -1,9 +1,9 @@
 //! `--explain`: the resolved plan, printed without running anything.
 
-use wasi_config::{ByteDisplay, Config};
+use wasi_config::{ByteDisplay, Capabilities, Config};
 use wasi_fs_setup::World;
 
-/// Prints args, env keys (never values) and the fd table.
+/// Prints args, env keys (never values), the fd table and the limits.
 pub fn print(config: &Config, world: &World) {
     println!("program: {}", ByteDisplay(config.program_name()));
     for (i, arg) in config.args().enumerate() {
@@ -31,4 +31,31 @@ pub fn print(config: &Config, world: &World) {
             ),
         }
     }
+    print_limits(config.capabilities());
+}
+
+/// The limits in force, each with its `-W` key; unset ones with their
+/// default.
+fn print_limits(caps: &Capabilities) {
+    let or = |value: Option<String>, default: &str| value.unwrap_or_else(|| default.to_string());
+    println!("limits:");
+    println!(
+        "  max-memory-size: {}",
+        or(caps.max_memory_bytes().map(|b| format!("{b} bytes")), "the module's own maximum")
+    );
+    println!(
+        "  max-wasm-stack: {}",
+        or(caps.max_wasm_stack().map(|b| format!("{b} bytes")), "the engine's default (1 MiB)")
+    );
+    println!("  fuel: {}", or(caps.fuel().map(|f| format!("{f} units")), "none"));
+    println!("  timeout: {}", or(caps.timeout().map(|t| format!("{t:?}")), "none"));
+    println!("  max-open-fds: {}", caps.max_open_fds());
+    println!(
+        "  max-threads: {}",
+        or(caps.max_tasks().map(|n| n.to_string()), "the launcher's limit")
+    );
+    println!(
+        "  max-capture-size: {}",
+        or(caps.max_capture_bytes().map(|b| format!("{b} bytes")), "not captured")
+    );
 }

@@ -5,9 +5,12 @@
 //! what looks like a wasi-run option (`prog.wasm --help` passes `--help` to
 //! the guest).
 //! Exit status: the guest's exit code (255 for one above 255); 134 on a
-//! trap (one-line message and the wasm backtrace on stderr); 2 for usage
-//! and configuration errors; 1 for a module that cannot be read, parsed or
-//! linked.
+//! trap (one-line message and the wasm backtrace on stderr) or when a limit
+//! stops the guest (fuel, timeout, stack; a one-line message naming it);
+//! 130 and 143 when SIGINT or SIGTERM stopped it (through the same
+//! interrupt, its output flushed); 2 for usage and configuration errors; 1
+//! for a module that cannot be read, parsed or linked, or whose minimum
+//! memory is over `max-memory-size`.
 //!
 //! A thin layer over the library's public API, built only with the `cli`
 //! feature of `wasi-launch` (on by default). This folder is the only code
@@ -19,9 +22,12 @@ mod args;
 mod explain;
 
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use clap::Parser;
-use wasi_launch::{LaunchError, Launcher, ModuleCache};
+use wasi_config::Capabilities;
+use wasi_launch::{ExitStatus, InterruptHandle, LaunchError, Launcher, ModuleCache, StopReason};
 
 use crate::args::Cli;
 
@@ -89,6 +95,14 @@ fn run(cli: &Cli) -> ExitCode {
         builder.cache_dir(dir);
     }
     let launcher = builder.build();
+    // With fuel, every module is loaded metered (and cached apart).
+    let launcher = match config.capabilities().fuel() {
+        Some(_) => match launcher.metered() {
+            Ok(metered) => metered,
+            Err(e) => return report(&e),
+        },
+        None => launcher,
+    };
     let mut packages = match launcher.resolve_packages(&config) {
         Ok(p) => p,
         Err(e) => return report(&e),
@@ -137,10 +151,67 @@ fn run(cli: &Cli) -> ExitCode {
         Ok(m) => m,
         Err(e) => return report(&e),
     };
-    match launcher.environment_with_world(config, world).run(&module) {
+    let caps = *config.capabilities();
+    let env = launcher.environment_with_world(config, world);
+    let signal = forward_signals(env.interrupt_handle());
+    match env.run(&module) {
+        Ok(ExitStatus::Stopped(reason)) => stopped(reason, &caps, signal.load(Ordering::SeqCst)),
         Ok(status) => exit_code(status),
         Err(e) => report(&e),
     }
+}
+
+/// Turns SIGINT and SIGTERM into `handle`'s interrupt; the returned cell
+/// holds the signal that came (0 while none did). If the handler cannot be
+/// installed the signals keep their default action (ending the process).
+fn forward_signals(handle: InterruptHandle) -> Arc<AtomicI32> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let signal = Arc::new(AtomicI32::new(0));
+    let seen = Arc::clone(&signal);
+    if let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) {
+        // The thread ends with the process; it holds no guest.
+        let _ = std::thread::Builder::new()
+            .name("wasi-run-signals".into())
+            .spawn(move || {
+                for sig in signals.forever() {
+                    let _ = seen.compare_exchange(0, sig, Ordering::SeqCst, Ordering::SeqCst);
+                    handle.interrupt();
+                }
+            });
+    }
+    signal
+}
+
+/// Reports a guest stopped by `reason` on one line and returns the exit
+/// status: 128 plus the signal for SIGINT and SIGTERM, else as a trap.
+fn stopped(reason: StopReason, caps: &Capabilities, signal: i32) -> ExitCode {
+    match reason {
+        StopReason::Interrupted if signal != 0 => {
+            let name = match signal {
+                signal_hook::consts::SIGINT => "SIGINT",
+                signal_hook::consts::SIGTERM => "SIGTERM",
+                _ => "a signal",
+            };
+            eprintln!("wasi-run: guest interrupted by {name}");
+            return ExitCode::from(u8::try_from(128 + signal).unwrap_or(EXIT_TRAP));
+        }
+        StopReason::FuelExhausted { fuel } => {
+            eprintln!("wasi-run: guest ran out of fuel (fuel={fuel})");
+        }
+        StopReason::TimedOut { after } => {
+            eprintln!("wasi-run: guest timed out after {after:?} (timeout)");
+        }
+        StopReason::StackExhausted => match caps.max_wasm_stack() {
+            Some(bytes) => {
+                eprintln!("wasi-run: guest exhausted its wasm stack (max-wasm-stack={bytes})")
+            }
+            None => eprintln!(
+                "wasi-run: guest exhausted its wasm stack (the default of 1 MiB; raise it with -W max-wasm-stack=BYTES)"
+            ),
+        },
+        other => eprintln!("wasi-run: guest {other}"),
+    }
+    ExitCode::from(EXIT_TRAP)
 }
 
 /// The process exit status for a guest's status: its code when that fits
