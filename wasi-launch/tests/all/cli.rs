@@ -523,3 +523,141 @@ fn inherited_stdin_read_ahead_is_visible_to_poll() {
     );
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// Issue 13: `-W` limits through `wasi-run`: fuel and timeout stop a loop
+/// with exit 134 and a line naming the limit, the output before kept.
+#[test]
+fn fuel_and_timeout_stop_a_loop_with_134_naming_the_limit() {
+    let spin = guest("spin_after_output");
+    let out = WasiRun::new().args(["-W", "fuel=100000"]).arg(&spin).output();
+    assert_eq!(code(&out), 134, "{}", stderr(&out));
+    assert_eq!(out.stdout, b"before\n");
+    assert_eq!(stderr(&out), "wasi-run: guest ran out of fuel (fuel=100000)\n");
+    let out = WasiRun::new()
+        .args(["--wasm", "timeout=300ms,max-open-fds=64"])
+        .arg(&spin)
+        .output();
+    assert_eq!(code(&out), 134, "{}", stderr(&out));
+    assert_eq!(out.stdout, b"before\n");
+    assert_eq!(stderr(&out), "wasi-run: guest timed out after 300ms (timeout)\n");
+}
+
+#[test]
+fn timeout_stops_a_guest_asleep_or_blocked_on_a_stdin_pipe() {
+    use std::process::Stdio;
+    let started = std::time::Instant::now();
+    let out = WasiRun::new()
+        .args(["-W", "timeout=1"])
+        .arg(guest("sleep_an_hour"))
+        .output();
+    assert_eq!(code(&out), 134, "{}", stderr(&out));
+    assert!(stderr(&out).contains("timed out after 1s"), "{}", stderr(&out));
+    // stdin is a pipe this test keeps open and never writes.
+    let mut run = WasiRun::new()
+        .args(["-W", "timeout=300ms"])
+        .arg(guest("read_one_stdin_byte"));
+    run.cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = run.cmd.spawn().expect("wasi-run starts");
+    let stdin = child.stdin.take();
+    let out = child.wait_with_output().expect("wasi-run ends");
+    drop(stdin);
+    assert_eq!(code(&out), 134, "{}", stderr(&out));
+    assert!(stderr(&out).contains("timed out"), "{}", stderr(&out));
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+}
+
+#[test]
+fn memory_cap_makes_grow_fail_and_refuses_a_larger_minimum() {
+    let grow = guest("grow_past_memory_cap");
+    let out = WasiRun::new()
+        .args(["-W", "max-memory-size=2097152"])
+        .arg(&grow)
+        .output();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    // The module's minimum (one page) is over a cap of 0 pages: exit 1.
+    let out = WasiRun::new()
+        .args(["-W", "max-memory-size=1000"])
+        .arg(&grow)
+        .output();
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains("max-memory-size"), "{}", stderr(&out));
+}
+
+#[test]
+fn unbounded_recursion_exits_134_as_stack_exhaustion() {
+    let out = WasiRun::new()
+        .args(["-W", "max-wasm-stack=65536"])
+        .arg(guest("recurse_for_ever"))
+        .output();
+    assert_eq!(code(&out), 134, "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "wasi-run: guest exhausted its wasm stack (max-wasm-stack=65536)\n"
+    );
+}
+
+#[test]
+fn bad_limit_keys_and_values_exit_2_naming_them() {
+    for (arg, named) in [
+        ("bogus=1", "bogus"),
+        ("fuel=lots", "fuel"),
+        ("timeout=2h", "timeout"),
+        ("max-wasm-stack=0", "max-wasm-stack"),
+        ("timeout=0", "timeout"),
+    ] {
+        let out = WasiRun::new()
+            .args(["-W", arg])
+            .arg(example("hello.wat"))
+            .output();
+        assert_eq!(code(&out), 2, "{arg}: {}", stderr(&out));
+        assert!(stderr(&out).contains(named), "{arg}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn explain_lists_the_limits_in_force() {
+    let out = WasiRun::new()
+        .args(["-W", "fuel=5,timeout=2s", "-W", "max-memory-size=65536", "--explain"])
+        .arg(example("hello.wat"))
+        .output();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for line in [
+        "limits:",
+        "  max-memory-size: 65536 bytes",
+        "  fuel: 5 units",
+        "  timeout: 2s",
+        "  max-open-fds: 1024",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line:?} in {text}");
+    }
+}
+
+/// SIGINT and SIGTERM stop the guest through the interrupt, its output
+/// flushed, and exit 130 and 143.
+#[test]
+fn sigint_and_sigterm_stop_the_guest_and_exit_130_and_143() {
+    use std::io::Read as _;
+    use std::process::Stdio;
+    for (signal, want) in [("-INT", 130), ("-TERM", 143)] {
+        let mut run = WasiRun::new().arg(guest("spin_after_output"));
+        run.cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = run.cmd.spawn().expect("wasi-run starts");
+        let mut stdout = child.stdout.take().expect("stdout");
+        // Once "before" is out the guest is in its loop.
+        let mut first = [0u8; 7];
+        stdout.read_exact(&mut first).expect("the guest's output");
+        assert_eq!(&first, b"before\n");
+        let killed = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(killed.success());
+        let out = child.wait_with_output().expect("wasi-run ends");
+        assert_eq!(code(&out), want, "{}", stderr(&out));
+        assert!(stderr(&out).contains("interrupted by SIG"), "{}", stderr(&out));
+    }
+}

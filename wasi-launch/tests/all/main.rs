@@ -13,4 +13,5 @@ mod cli;
 mod concurrency;
 mod conformance;
 mod launch;
+mod limits;
 mod packages;
