@@ -385,10 +385,11 @@ impl WasiInstance {
         let outcome = match self.instance.exports.get_function("_start") {
             Err(_) => Err(LaunchError::MissingStart),
             Ok(start) => {
-                let called = match self.interrupt.enter(store) {
-                    Some(_entered) => Some(start.call(store, &[])),
-                    None => None,
-                };
+                // `_entered` (registered for interrupts) lives through the call.
+                let called = self
+                    .interrupt
+                    .enter(store)
+                    .map(|_entered| start.call(store, &[]));
                 match called {
                     None => Ok(ExitStatus::Stopped(
                         self.interrupt.reason().unwrap_or(StopReason::Interrupted),

@@ -357,14 +357,18 @@ fn the_interrupt_handle_is_shared_and_send() {
     fn send_sync_clone<T: Send + Sync + Clone + 'static>() {}
     send_sync_clone::<wasi_launch::InterruptHandle>();
     let launcher = Arc::new(Launcher::new());
+    let (stdout, out) = StdioSlot::capture();
     let env = launcher
-        .environment(config_with(Capabilities::default()))
+        .environment_with(config_with(Capabilities::default()), |w| {
+            w.stdout(stdout);
+        })
         .unwrap();
     let handle = env.interrupt_handle();
     assert!(!handle.is_stopped());
     // Interrupting after the run ended does nothing.
     let module = env.load_module(COUNT.as_bytes()).unwrap();
     assert_eq!(env.run(&module).unwrap(), ExitStatus::Exited(0));
+    assert_eq!(out.contents(), b"done\n");
     handle.interrupt();
     assert_eq!(handle.reason(), Some(StopReason::Interrupted));
 }
