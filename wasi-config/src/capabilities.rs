@@ -85,9 +85,12 @@ impl Capabilities {
         self
     }
 
-    /// Sets the wasm stack size, in bytes: deeper recursion ends the guest
-    /// as stack exhaustion. Valid from [`Self::MIN_WASM_STACK`] to
-    /// [`Self::MAX_WASM_STACK`].
+    /// Sets the wasm stack size, in bytes: recursion deeper than the stack
+    /// holds ends the guest as stack exhaustion. Valid from
+    /// [`Self::MIN_WASM_STACK`] to [`Self::MAX_WASM_STACK`]. The guest gets
+    /// at least this much: the engine may reuse a larger stack it already
+    /// holds, so a small value bounds host memory, not recursion depth
+    /// exactly.
     pub fn with_max_wasm_stack(mut self, bytes: u64) -> Self {
         self.max_wasm_stack = Some(bytes);
         self

@@ -436,7 +436,11 @@ fn nonsensical_limits_are_errors_naming_the_limit() {
             other => panic!("unexpected {other:?}"),
         }
     }
-    assert!(invalid(base.with_max_wasm_stack(0)).to_string().contains("max-wasm-stack"));
+    assert!(
+        invalid(base.with_max_wasm_stack(0))
+            .to_string()
+            .contains("max-wasm-stack")
+    );
 }
 
 /// Issue 13: every limit has a default and sensible values validate.

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use wasi_config::Config;
 use wasi_fs_setup::World;
 use wasmer::{FunctionEnv, Instance, InstantiationError, Module, RuntimeError, Store};
-use wasmer_types::TrapCode;
 use wasmer_middlewares::metering::{self, MeteringPoints};
+use wasmer_types::TrapCode;
 
 use crate::error::LaunchError;
 use crate::exit_status::ExitStatus;
@@ -170,7 +170,10 @@ impl Environment {
             None => {
                 let flushed = abandon(&env, store);
                 let reason = self.interrupt.reason().unwrap_or(StopReason::Interrupted);
-                return Err(ended_during_instantiation(ExitStatus::Stopped(reason), flushed));
+                return Err(ended_during_instantiation(
+                    ExitStatus::Stopped(reason),
+                    flushed,
+                ));
             }
         };
         let instance = match created {

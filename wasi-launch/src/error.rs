@@ -80,7 +80,9 @@ pub enum LaunchError {
     },
     /// A memory of the module needs more than the configuration's memory
     /// limit at instantiation (its declared minimum).
-    #[error("the module needs at least {requested} bytes of memory, over the limit of {limit} bytes (max-memory-size)")]
+    #[error(
+        "the module needs at least {requested} bytes of memory, over the limit of {limit} bytes (max-memory-size)"
+    )]
     MemoryLimit {
         /// The limit, in bytes (whole wasm pages).
         limit: u64,

@@ -261,7 +261,9 @@ impl Drop for Entered<'_> {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Makes the eventfd readable (a failed write leaves it as readable as it
@@ -302,8 +304,13 @@ pub(crate) fn arm_timeout(handle: &InterruptHandle, after: Duration) -> ArmedTim
 
 /// What the timer does when an entry falls due.
 enum Job {
-    Timeout { handle: Weak<Shared>, after: Duration },
-    Resend { handle: Weak<Shared> },
+    Timeout {
+        handle: Weak<Shared>,
+        after: Duration,
+    },
+    Resend {
+        handle: Weak<Shared>,
+    },
 }
 
 /// The process-wide timer: one thread, a map of due times.

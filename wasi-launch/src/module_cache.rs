@@ -383,15 +383,16 @@ impl ModuleCache {
         // belongs to the one engine.
         let metered = compiler.metered_engine();
         let compiled = Module::from_binary(&metered, wasm).map_err(compile_error)?;
-        let artifact = compiled
-            .serialize()
-            .map_err(|err| LaunchError::Compile(Box::new(wasmer::CompileError::Codegen(err.to_string()))))?;
+        let artifact = compiled.serialize().map_err(|err| {
+            LaunchError::Compile(Box::new(wasmer::CompileError::Codegen(err.to_string())))
+        })?;
         // SAFETY: `artifact` is what `Module::serialize` produced a moment
         // ago in this process, from a module compiled by an engine of the
         // same compiler, target and CPU features as `self.engine` (both made
         // by `Compiler` for the host); it never left memory.
-        unsafe { Module::deserialize(&self.engine, artifact) }
-            .map_err(|err| LaunchError::Compile(Box::new(wasmer::CompileError::Codegen(err.to_string()))))
+        unsafe { Module::deserialize(&self.engine, artifact) }.map_err(|err| {
+            LaunchError::Compile(Box::new(wasmer::CompileError::Codegen(err.to_string())))
+        })
     }
 
     /// Looks for `key`'s cache file in the disk directory `dir`, after

@@ -146,7 +146,8 @@ impl Tunables for LimitTunables {
         ty: &MemoryType,
         style: &MemoryStyle,
     ) -> Result<VMMemory, MemoryError> {
-        self.base.create_host_memory(&self.bounded_memory(ty)?, style)
+        self.base
+            .create_host_memory(&self.bounded_memory(ty)?, style)
     }
 
     unsafe fn create_vm_memory(

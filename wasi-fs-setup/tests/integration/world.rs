@@ -412,7 +412,11 @@ fn configured_capture_cap_lowers_each_capture_limit() {
     let cfg = b.validate().unwrap();
     let (out, captured) = StdioSlot::capture();
     let (err, captured_err) = StdioSlot::capture_with_limit(2);
-    let mut world = World::builder(&cfg).stdout(out).stderr(err).build().unwrap();
+    let mut world = World::builder(&cfg)
+        .stdout(out)
+        .stderr(err)
+        .build()
+        .unwrap();
     assert_eq!(captured.limit(), 4);
     assert_eq!(captured_err.limit(), 2);
     let stdout = world.fds_mut().get_mut(1).unwrap().file_mut().unwrap();

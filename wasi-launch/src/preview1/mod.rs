@@ -44,8 +44,8 @@ use crate::state::WasiEnv;
 
 pub use listings::MAX_LISTING_BYTES;
 pub use poll::MAX_SUBSCRIPTIONS;
-pub use proc::Termination;
 pub(crate) use poll::StoppedInHostCall;
+pub use proc::Termination;
 pub use signatures::{ALL as PREVIEW1_FUNCTIONS, MODULE as PREVIEW1_MODULE};
 
 /// Per-environment state of the preview1 functions beyond the file world.

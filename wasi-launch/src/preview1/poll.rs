@@ -181,7 +181,9 @@ impl std::fmt::Display for StoppedInHostCall {
 impl std::error::Error for StoppedInHostCall {}
 
 /// Ends the guest if its interrupt handle fired (after a blocking call).
-pub(super) fn stop_if_interrupted(env: &FunctionEnvMut<'_, WasiEnv>) -> Result<(), StoppedInHostCall> {
+pub(super) fn stop_if_interrupted(
+    env: &FunctionEnvMut<'_, WasiEnv>,
+) -> Result<(), StoppedInHostCall> {
     if env.data().interrupt.is_stopped() {
         Err(StoppedInHostCall)
     } else {

@@ -529,17 +529,26 @@ fn inherited_stdin_read_ahead_is_visible_to_poll() {
 #[test]
 fn fuel_and_timeout_stop_a_loop_with_134_naming_the_limit() {
     let spin = guest("spin_after_output");
-    let out = WasiRun::new().args(["-W", "fuel=100000"]).arg(&spin).output();
+    let out = WasiRun::new()
+        .args(["-W", "fuel=100000"])
+        .arg(&spin)
+        .output();
     assert_eq!(code(&out), 134, "{}", stderr(&out));
     assert_eq!(out.stdout, b"before\n");
-    assert_eq!(stderr(&out), "wasi-run: guest ran out of fuel (fuel=100000)\n");
+    assert_eq!(
+        stderr(&out),
+        "wasi-run: guest ran out of fuel (fuel=100000)\n"
+    );
     let out = WasiRun::new()
         .args(["--wasm", "timeout=300ms,max-open-fds=64"])
         .arg(&spin)
         .output();
     assert_eq!(code(&out), 134, "{}", stderr(&out));
     assert_eq!(out.stdout, b"before\n");
-    assert_eq!(stderr(&out), "wasi-run: guest timed out after 300ms (timeout)\n");
+    assert_eq!(
+        stderr(&out),
+        "wasi-run: guest timed out after 300ms (timeout)\n"
+    );
 }
 
 #[test]
@@ -551,7 +560,11 @@ fn timeout_stops_a_guest_asleep_or_blocked_on_a_stdin_pipe() {
         .arg(guest("sleep_an_hour"))
         .output();
     assert_eq!(code(&out), 134, "{}", stderr(&out));
-    assert!(stderr(&out).contains("timed out after 1s"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("timed out after 1s"),
+        "{}",
+        stderr(&out)
+    );
     // stdin is a pipe this test keeps open and never writes.
     let mut run = WasiRun::new()
         .args(["-W", "timeout=300ms"])
@@ -620,7 +633,13 @@ fn bad_limit_keys_and_values_exit_2_naming_them() {
 #[test]
 fn explain_lists_the_limits_in_force() {
     let out = WasiRun::new()
-        .args(["-W", "fuel=5,timeout=2s", "-W", "max-memory-size=65536", "--explain"])
+        .args([
+            "-W",
+            "fuel=5,timeout=2s",
+            "-W",
+            "max-memory-size=65536",
+            "--explain",
+        ])
         .arg(example("hello.wat"))
         .output();
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -658,6 +677,10 @@ fn sigint_and_sigterm_stop_the_guest_and_exit_130_and_143() {
         assert!(killed.success());
         let out = child.wait_with_output().expect("wasi-run ends");
         assert_eq!(code(&out), want, "{}", stderr(&out));
-        assert!(stderr(&out).contains("interrupted by SIG"), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("interrupted by SIG"),
+            "{}",
+            stderr(&out)
+        );
     }
 }

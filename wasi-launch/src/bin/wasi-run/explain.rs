@@ -41,21 +41,39 @@ fn print_limits(caps: &Capabilities) {
     println!("limits:");
     println!(
         "  max-memory-size: {}",
-        or(caps.max_memory_bytes().map(|b| format!("{b} bytes")), "the module's own maximum")
+        or(
+            caps.max_memory_bytes().map(|b| format!("{b} bytes")),
+            "the module's own maximum"
+        )
     );
     println!(
         "  max-wasm-stack: {}",
-        or(caps.max_wasm_stack().map(|b| format!("{b} bytes")), "the engine's default (1 MiB)")
+        or(
+            caps.max_wasm_stack().map(|b| format!("{b} bytes")),
+            "the engine's default (1 MiB)"
+        )
     );
-    println!("  fuel: {}", or(caps.fuel().map(|f| format!("{f} units")), "none"));
-    println!("  timeout: {}", or(caps.timeout().map(|t| format!("{t:?}")), "none"));
+    println!(
+        "  fuel: {}",
+        or(caps.fuel().map(|f| format!("{f} units")), "none")
+    );
+    println!(
+        "  timeout: {}",
+        or(caps.timeout().map(|t| format!("{t:?}")), "none")
+    );
     println!("  max-open-fds: {}", caps.max_open_fds());
     println!(
         "  max-threads: {}",
-        or(caps.max_tasks().map(|n| n.to_string()), "the launcher's limit")
+        or(
+            caps.max_tasks().map(|n| n.to_string()),
+            "the launcher's limit"
+        )
     );
     println!(
         "  max-capture-size: {}",
-        or(caps.max_capture_bytes().map(|b| format!("{b} bytes")), "not captured")
+        or(
+            caps.max_capture_bytes().map(|b| format!("{b} bytes")),
+            "not captured"
+        )
     );
 }
