@@ -39,6 +39,14 @@
 //! when the run starts: waiting on it moves the clock instead of the thread,
 //! so a `poll_oneoff` clock subscription of any length returns at once (on
 //! the OS clocks it would sleep as long as asked, and stall the fuzzer).
+//!
+//! Every run is also held to the launcher's resource limits (issue 13), so
+//! that no input can hang the fuzzer in wasm code or grow its memory: its
+//! linear memory is capped at [`MEMORY_LIMIT`] and it gets [`FUEL`] units
+//! of fuel (the dispatcher is compiled once, with fuel metering). A run
+//! whose fuel runs out is a normal outcome: the call it ran out in ends the
+//! guest as `proc_exit` does ([`Trace::stopped`] says why), and the instance
+//! is still finished and everything outside the preopens still checked.
 
 use std::collections::BTreeSet;
 use std::ffi::OsString;
@@ -49,9 +57,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use arbitrary::{Arbitrary, Unstructured};
-use wasi_config::{Config, ConfigBuilder, PreopenSpec, SANDBOX_FS};
+use wasi_config::{Capabilities, Config, ConfigBuilder, PreopenSpec, SANDBOX_FS};
 use wasi_fs_setup::{Access, DirHandle, OpenFlags, Opened, StdioSlot, World};
-use wasi_launch::{Compiler, DefaultRuntime, FixedClock, Launcher, Termination, WasiInstance};
+use wasi_launch::{
+    Compiler, DefaultRuntime, FixedClock, Launcher, StopReason, Termination, WasiInstance,
+};
 use wasmer::{Memory, Module, Store, TypedFunction};
 
 use crate::alloc_meter::Meter;
@@ -124,6 +134,17 @@ pub const FIRST_FREE_FD: u8 = 7;
 /// buffer may double past the budget, a run holds at most about twice this,
 /// well inside libFuzzer's 2 GiB RSS limit.
 pub const SANDBOX_LIMIT: u64 = 256 << 20;
+
+/// The cap on the guest's linear memory in these runs: the dispatcher's
+/// one page, which it cannot grow, and not a byte more.
+pub const MEMORY_LIMIT: u64 = PAGE as u64;
+
+/// The fuel of a run, in wasm operators (one unit each). The dispatcher has
+/// no loop: a call costs it 51 (`sched_yield`) to 60 (`path_open`) units,
+/// so the longest run ([`MAX_STEPS`] calls and the oracle's two opens) uses
+/// about 2,000. This is plenty for any plan and still bounds the wasm time
+/// of a run.
+pub const FUEL: u64 = 1_000_000;
 
 /// The guest's clocks all read this (2023-11-14, in ns since the epoch).
 pub const CLOCK_START: u64 = 1_700_000_000_000_000_000;
@@ -1021,10 +1042,16 @@ impl PathSlots {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Trace {
     /// Each call made and what it returned: its errno, or `None` if it
-    /// ended the guest.
+    /// ended the guest (or the guest ran out of fuel in it: see
+    /// [`stopped`](Self::stopped)).
     pub calls: Vec<(Call, Option<i32>)>,
     /// The most the sandbox's memory budget grew in one call, in bytes.
     pub largest_sandbox_growth: u64,
+    /// The fuel the run used, the oracle's own opening calls included.
+    pub fuel_used: u64,
+    /// The limit that stopped the guest, if one did (only fuel can here:
+    /// [`StopReason::FuelExhausted`] with the run's fuel).
+    pub stopped: Option<StopReason>,
 }
 
 impl Trace {
@@ -1038,12 +1065,16 @@ impl Trace {
     }
 }
 
-/// One launcher (Singlepass) and the compiled dispatcher, shared by every
-/// run of the process.
+/// One launcher (Singlepass, loading metered modules) and the dispatcher
+/// compiled with fuel metering, shared by every run of the process.
 fn shared() -> &'static (Launcher, Module) {
     static SHARED: OnceLock<(Launcher, Module)> = OnceLock::new();
     SHARED.get_or_init(|| {
-        let launcher = Launcher::builder().compiler(Compiler::Singlepass).build();
+        let launcher = Launcher::builder()
+            .compiler(Compiler::Singlepass)
+            .build()
+            .metered()
+            .expect("a launcher of a compiler meters");
         let module = launcher
             .load_module(DISPATCHER.as_bytes())
             .expect("the dispatcher compiles");
@@ -1052,8 +1083,9 @@ fn shared() -> &'static (Launcher, Module) {
 }
 
 /// The configuration of a run: fixed args and env, the sandbox preopen at
-/// fd 3 and the host preopen `host_dir` at fd 4, both read-write-create.
-fn config(host_dir: &Path) -> Config {
+/// fd 3 and the host preopen `host_dir` at fd 4, both read-write-create,
+/// memory capped at [`MEMORY_LIMIT`] and `fuel` units of fuel.
+fn config(host_dir: &Path, fuel: u64) -> Config {
     let mut b = ConfigBuilder::new("host-calls");
     b.arg(&b"\xff\xfe"[..]).arg("").arg("two words");
     b.env("KEY", "value")
@@ -1069,6 +1101,11 @@ fn config(host_dir: &Path) -> Config {
             .guest_path(HOST_GUEST_PATH)
             .read(true)
             .create(true),
+    );
+    b.capabilities(
+        Capabilities::default()
+            .with_max_memory_bytes(MEMORY_LIMIT)
+            .with_fuel(fuel),
     );
     b.validate().expect("a valid configuration")
 }
@@ -1090,12 +1127,17 @@ pub fn check_host_calls(plan: &HostCallPlan) {
 
 /// [`check_host_calls`], returning what the run did.
 pub fn trace_host_calls(plan: &HostCallPlan) -> Trace {
+    trace_with_fuel(plan, FUEL)
+}
+
+/// [`trace_host_calls`] with `fuel` units of fuel instead of [`FUEL`].
+fn trace_with_fuel(plan: &HostCallPlan, fuel: u64) -> Trace {
     let (launcher, module) = shared();
     let host = HostTree::new();
     let (stdout, _) = StdioSlot::capture_with_limit(CAPTURE_LIMIT);
     let (stderr, _) = StdioSlot::capture_with_limit(CAPTURE_LIMIT);
     let env = launcher
-        .environment_with(config(&host.preopen), |w| {
+        .environment_with(config(&host.preopen, fuel), |w| {
             w.stdin(StdioSlot::from_bytes(plan.stdin.clone()))
                 .stdout(stdout)
                 .stderr(stderr)
@@ -1106,7 +1148,8 @@ pub fn trace_host_calls(plan: &HostCallPlan) -> Trace {
             DefaultRuntime::new().with_clock(Arc::new(FixedClock::new(CLOCK_START))),
         ));
     let sandbox = SandboxTree::seed(env.world());
-    let mut store = Store::new(launcher.engine().clone());
+    // The environment's store applies the memory limit.
+    let mut store = env.store();
     let instance = env
         .instantiate(module, &mut store)
         .expect("the dispatcher instantiates");
@@ -1124,6 +1167,8 @@ pub fn trace_host_calls(plan: &HostCallPlan) -> Trace {
         paths,
         abs: host.outer.as_os_str().as_bytes().to_vec(),
         largest_sandbox_growth: 0,
+        fuel,
+        stopped: None,
     };
 
     for (dir, fd) in [(3, SANDBOX_FILE_FD), (4, HOST_FILE_FD)] {
@@ -1160,6 +1205,8 @@ pub fn trace_host_calls(plan: &HostCallPlan) -> Trace {
     Trace {
         calls,
         largest_sandbox_growth: run.largest_sandbox_growth,
+        fuel_used: fuel.saturating_sub(run.fuel_left()),
+        stopped: run.stopped,
     }
 }
 
@@ -1193,6 +1240,10 @@ struct Run {
     abs: Vec<u8>,
     /// See [`Trace::largest_sandbox_growth`].
     largest_sandbox_growth: u64,
+    /// The fuel the run was given.
+    fuel: u64,
+    /// See [`Trace::stopped`].
+    stopped: Option<StopReason>,
 }
 
 impl Run {
@@ -1283,11 +1334,27 @@ impl Run {
                     (HostFn::ProcRaise, Some(Termination::Signal(sig))) => {
                         assert_eq!(u32::from(*sig), args[0], "{c} raised another signal");
                     }
+                    // Out of fuel: a limit stopped the guest, a normal end.
+                    (_, None) if self.fuel_exhausted() => {
+                        self.stopped = Some(StopReason::FuelExhausted { fuel: self.fuel });
+                    }
                     _ => panic!("{c} trapped: {err}"),
                 }
                 None
             }
         }
+    }
+
+    /// The fuel left: none once it ran out.
+    fn fuel_left(&mut self) -> u64 {
+        self.instance
+            .remaining_fuel(&mut self.store)
+            .expect("the dispatcher runs with fuel")
+    }
+
+    /// Whether the guest's fuel ran out.
+    fn fuel_exhausted(&mut self) -> bool {
+        self.fuel_left() == 0
     }
 
     /// Bytes the in-memory sandbox's budget counts now.
@@ -2039,6 +2106,75 @@ mod tests {
         });
         assert_eq!(trace.errnos(HostFn::PollOneoff), [Some(0); 3]);
         assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    }
+
+    /// [`FUEL`] is plenty: a plan of [`MAX_STEPS`] calls of any function
+    /// that does not end the guest runs to its end on it, using what the
+    /// constant's docs say (metering is on: the run uses some).
+    #[test]
+    fn the_fuel_suffices_for_the_longest_plans() {
+        for which in HostFn::ALL {
+            if which.ends_the_guest() {
+                continue;
+            }
+            let steps = (0..MAX_STEPS)
+                .map(|k| Step::Call(typical_call(which, 5, k as u8 % 2, Arg64::Small(2))))
+                .collect();
+            let trace = run_plan(&HostCallPlan {
+                steps,
+                stdin: b"input".to_vec(),
+            });
+            assert_eq!(trace.stopped, None, "{which:?}");
+            assert_eq!(trace.calls.len(), MAX_STEPS, "{which:?}");
+            assert!(
+                (1..3_000).contains(&trace.fuel_used),
+                "{which:?} used {} units",
+                trace.fuel_used
+            );
+        }
+    }
+
+    /// A run that runs out of fuel in the middle of a plan is a normal
+    /// outcome: the call it ran out in ends the guest, the calls before it
+    /// returned their errnos, and the oracle still finishes the instance and
+    /// checks the outside (in `trace_with_fuel`, which would panic).
+    #[test]
+    fn a_run_out_of_fuel_ends_normally_and_is_still_checked() {
+        let yields = |n: usize| HostCallPlan {
+            steps: vec![Step::Call(Call::new(HostFn::SchedYield, &[], &[])); n],
+            stdin: Vec::new(),
+        };
+        // What the oracle's two opens cost, and what one call costs.
+        let opens = run_plan(&yields(0)).fuel_used;
+        let ten = run_plan(&yields(10));
+        assert_eq!(ten.stopped, None);
+        let per_call = (ten.fuel_used - opens) / 10;
+        assert!(per_call > 0);
+        // Fuel for four calls and half of a fifth.
+        let fuel = opens + 4 * per_call + per_call / 2;
+        let trace = trace_with_fuel(&yields(10), fuel);
+        assert_eq!(trace.stopped, Some(StopReason::FuelExhausted { fuel }));
+        assert_eq!(trace.fuel_used, fuel);
+        assert_eq!(
+            trace.errnos(HostFn::SchedYield),
+            [Some(0), Some(0), Some(0), Some(0), None]
+        );
+        // Fuzzed plans stopped by their fuel in their last call (no call
+        // costs less than `sched_yield`) hold the property as well.
+        let mut stopped = 0;
+        for plan in plans(0..40) {
+            let full = run_plan(&plan);
+            if full.calls.is_empty() {
+                continue;
+            }
+            let fuel = full.fuel_used - per_call;
+            let trace = trace_with_fuel(&plan, fuel);
+            assert_eq!(trace.stopped, Some(StopReason::FuelExhausted { fuel }));
+            assert_eq!(trace.calls.len(), full.calls.len());
+            assert_eq!(trace.calls.last().map(|(_, r)| *r), Some(None));
+            stopped += 1;
+        }
+        assert!(stopped >= 20, "only {stopped} plans made calls");
     }
 
     /// The oracle's outside check sees a change beside the host preopen.

@@ -411,6 +411,19 @@ impl WasiInstance {
         Ok(status)
     }
 
+    /// The fuel left: `None` for a module run without fuel, `Some(0)` once
+    /// it ran out. A host that calls exports itself reads it after a trap
+    /// to tell running out of fuel from other traps.
+    pub fn remaining_fuel(&self, store: &mut Store) -> Option<u64> {
+        self.fuel?;
+        Some(
+            match metering::get_remaining_points(store, &self.instance) {
+                MeteringPoints::Remaining(left) => left,
+                MeteringPoints::Exhausted => 0,
+            },
+        )
+    }
+
     /// How `_start` ended when it returned the error `e`.
     fn classify(&self, e: &RuntimeError, store: &mut Store) -> Result<ExitStatus, LaunchError> {
         if let Some(status) = ended_by_guest(e) {
