@@ -1,7 +1,7 @@
 //! An environment: one configured guest, ready to instantiate and run.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, MutexGuard};
 
 use wasi_config::Config;
 use wasi_fs_setup::World;
@@ -15,7 +15,8 @@ use crate::interrupt::{self, ArmedTimeout, InterruptHandle, StopReason};
 use crate::launcher::Launcher;
 use crate::preview1::{self, StoppedInHostCall, Termination};
 use crate::runtime::Runtime;
-use crate::state::WasiEnv;
+use crate::state::{Shared, ThreadEnv, WasiEnv};
+use crate::threads::{self, Ending, GroupParts, ThreadGroup};
 use crate::tunables::PAGE_BYTES;
 
 /// The exported global wasmer's metering adds to a metered module.
@@ -147,24 +148,48 @@ impl Environment {
                 status: ExitStatus::Stopped(reason),
             });
         }
-        let plane = self.launcher.control_plane();
-        let permit = match self.config.capabilities().max_tasks() {
-            Some(max) => plane.scope(max).try_acquire()?,
-            None => plane.try_acquire()?,
+        // Every task of the environment (its threads too) takes its permit
+        // from this plane: a scope of the configuration's task maximum, if
+        // it sets one, inside the launcher's plane.
+        let plane = match self.config.capabilities().max_tasks() {
+            Some(max) => self.launcher.control_plane().scope(max),
+            None => self.launcher.control_plane().clone(),
         };
+        let permit = plane.try_acquire()?;
+        let shared = Shared::new(WasiEnv {
+            config: self.config,
+            world: self.world,
+            runtime: self.runtime,
+            interrupt: self.interrupt.clone(),
+            p1: Default::default(),
+        });
         let env = FunctionEnv::new(
             store,
-            WasiEnv {
+            ThreadEnv {
                 memory: None,
-                config: self.config,
-                world: self.world,
-                runtime: self.runtime,
-                interrupt: self.interrupt.clone(),
+                shared: Arc::clone(&shared),
                 permit: Some(permit),
-                p1: Default::default(),
+                threads: None,
             },
         );
-        let imports = preview1::imports_for(store, &env, module);
+        let imports = match threads::is_threaded(module) {
+            false => preview1::imports_for(store, &env, module),
+            true => {
+                let (group, memory) =
+                    match thread_group(module, store, &shared, plane, caps.fuel()) {
+                        Ok(made) => made,
+                        Err(e) => {
+                            let _ = abandon(&env, store);
+                            return Err(e);
+                        }
+                    };
+                let imports = group.imports(store, &env, &memory);
+                let thread = env.as_mut(store);
+                thread.memory = Some(memory);
+                thread.threads = Some(group);
+                imports
+            }
+        };
         let created = match self.interrupt.enter(store) {
             Some(_entered) => Instance::new(store, module, &imports),
             None => {
@@ -184,6 +209,8 @@ impl Environment {
             }
         };
         match instance.exports.get_memory("memory") {
+            // A threaded module's memory is the imported one, set above.
+            _ if env.as_ref(store).memory.is_some() => {}
             Ok(memory) => env.as_mut(store).memory = Some(memory.clone()),
             Err(_) if preview1::imports_wasi(module) => {
                 // Best effort: not being WASI is the error worth reporting.
@@ -243,8 +270,57 @@ impl Environment {
 /// store (wasmer has no way to remove it), so without this its task permit
 /// and open fds would live as long as the store. Returns whether what a
 /// start function wrote could be flushed.
-fn abandon(env: &FunctionEnv<WasiEnv>, store: &mut Store) -> Result<(), wasi_fs_setup::FsError> {
-    env.as_mut(store).release()
+fn abandon(
+    env: &FunctionEnv<ThreadEnv>,
+    store: &mut Store,
+) -> Result<(), wasi_fs_setup::FsError> {
+    if let Some(group) = env.as_ref(store).threads.clone() {
+        group.stop_all();
+        group.join_all();
+    }
+    env.as_mut(store).release(true)
+}
+
+/// The thread group of a module importing `thread-spawn`, and the shared
+/// memory it imports (made here, under the memory limit of `store`'s
+/// tunables).
+fn thread_group(
+    module: &Module,
+    store: &mut Store,
+    shared: &Arc<Shared>,
+    plane: crate::ControlPlane,
+    fuel: Option<u64>,
+) -> Result<(Arc<ThreadGroup>, wasmer::Memory), LaunchError> {
+    let Some((import_module, name, ty)) = threads::memory_import(module) else {
+        return Err(LaunchError::Threads {
+            reason: "it imports thread-spawn but no memory",
+        });
+    };
+    if !ty.shared {
+        return Err(LaunchError::Threads {
+            reason: "it imports thread-spawn and a memory that is not shared",
+        });
+    }
+    let memory = wasmer::Memory::new(store, ty).map_err(|e| {
+        LaunchError::Link(Box::new(InstantiationError::Link(
+            wasmer::LinkError::Resource(format!("the shared memory: {e}")),
+        )))
+    })?;
+    let Some(shared_memory) = memory.as_shared(store) else {
+        return Err(LaunchError::Threads {
+            reason: "the engine cannot share its memory between threads",
+        });
+    };
+    let group = ThreadGroup::new(GroupParts {
+        module: module.clone(),
+        engine: store.engine().clone(),
+        memory: shared_memory,
+        memory_import: (import_module, name),
+        plane,
+        shared: Arc::clone(shared),
+        fuel,
+    });
+    Ok((group, memory))
 }
 
 /// How the guest ended itself (`proc_exit`, `proc_raise`), if `e` is that
@@ -260,7 +336,7 @@ fn ended_by_guest(e: &RuntimeError) -> Option<ExitStatus> {
 /// the interrupt handle (wasmer's interrupt in wasm code, or a blocking host
 /// call cut short), stack exhaustion, or fuel (`fuel_left` tells whether
 /// the metering ran out).
-fn stopped_by_limit(
+pub(crate) fn stopped_by_limit(
     e: &RuntimeError,
     interrupt: &InterruptHandle,
     fuel: Option<u64>,
@@ -353,7 +429,7 @@ fn is_metered(module: &Module) -> bool {
 /// An instantiated WASI module.
 pub struct WasiInstance {
     instance: Instance,
-    env: FunctionEnv<WasiEnv>,
+    env: FunctionEnv<ThreadEnv>,
     interrupt: InterruptHandle,
     fuel: Option<u64>,
     _timeout: Option<ArmedTimeout>,
@@ -375,9 +451,10 @@ impl WasiInstance {
         &self.instance
     }
 
-    /// The host state (file world, configuration).
-    pub fn state<'a>(&self, store: &'a Store) -> &'a WasiEnv {
-        self.env.as_ref(store)
+    /// The host state (file world, configuration), locked: host calls of
+    /// the guest's threads wait until the guard is dropped.
+    pub fn state<'a>(&self, store: &'a Store) -> MutexGuard<'a, WasiEnv> {
+        self.env.as_ref(store).shared.lock()
     }
 
     /// Runs `_start`, then [`finish`](Self::finish)es the instance whatever
@@ -393,13 +470,14 @@ impl WasiInstance {
                     .interrupt
                     .enter(store)
                     .map(|_entered| start.call(store, &[]));
-                match called {
+                let own = match called {
                     None => Ok(ExitStatus::Stopped(
                         self.interrupt.reason().unwrap_or(StopReason::Interrupted),
                     )),
                     Some(Ok(_)) => Ok(ExitStatus::Exited(0)),
                     Some(Err(e)) => self.classify(&e, store),
-                }
+                };
+                self.end_threads(store, own)
             }
         };
         let flushed = self.finish(store);
@@ -441,8 +519,44 @@ impl WasiInstance {
         }
     }
 
-    /// Flushes and closes every fd and releases the task permit.
+    /// For a threaded module: ends the environment with how `_start` ended
+    /// (`own`) unless a thread ended it first, stops and joins every
+    /// thread, and returns how the environment ended.
+    fn end_threads(
+        &self,
+        store: &mut Store,
+        own: Result<ExitStatus, LaunchError>,
+    ) -> Result<ExitStatus, LaunchError> {
+        let Some(group) = self.env.as_ref(store).threads.clone() else {
+            return own;
+        };
+        let ending = match &own {
+            Ok(status) => Ending::Status(*status),
+            Err(LaunchError::Trap { source, .. }) => Ending::Trap((**source).clone()),
+            // Not an end of the guest (the instance has no `_start`, say):
+            // the threads are stopped all the same.
+            Err(_) => {
+                group.stop_all();
+                group.join_all();
+                return own;
+            }
+        };
+        group.end(ending);
+        group.join_all();
+        match group.ending() {
+            Some(Ending::Status(status)) => Ok(status),
+            Some(Ending::Trap(trap)) => Err(LaunchError::trap(&trap)),
+            None => own,
+        }
+    }
+
+    /// Stops and joins the guest's threads (if any), flushes and closes
+    /// every fd and releases the task permit.
     pub fn finish(&self, store: &mut Store) -> Result<(), wasi_fs_setup::FsError> {
-        self.env.as_mut(store).release()
+        if let Some(group) = self.env.as_ref(store).threads.clone() {
+            group.stop_all();
+            group.join_all();
+        }
+        self.env.as_mut(store).release(true)
     }
 }

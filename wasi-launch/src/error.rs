@@ -89,6 +89,12 @@ pub enum LaunchError {
         /// The memory's minimum, in bytes.
         requested: u64,
     },
+    /// A module that imports `wasi`.`thread-spawn` cannot get threads.
+    #[error("the module cannot run threads: {reason}")]
+    Threads {
+        /// Why (e.g. its imported memory is not shared).
+        reason: &'static str,
+    },
     /// The configuration sets fuel but the module was not compiled with
     /// metering: load it through a [`metered`](crate::Launcher::metered)
     /// launcher (as [`Environment::load_module`](crate::Environment::load_module) does).

@@ -67,6 +67,9 @@ impl fmt::Display for StopReason {
 const NOT_FIRED: u8 = 0;
 const FIRED_INTERRUPT: u8 = 1;
 const FIRED_TIMEOUT: u8 = 2;
+/// The environment is ending by itself (a thread exited or trapped, or
+/// `_start` returned): its other threads are stopped; not a [`StopReason`].
+const FIRED_ENDING: u8 = 3;
 
 /// Stops one environment's guest from any thread.
 ///
@@ -109,8 +112,18 @@ struct Shared {
 
 #[derive(Default)]
 struct Running {
-    /// The guest's store, while `_start` (or instantiation) may be running.
-    interrupter: Option<wasmer::Interrupter>,
+    /// The guest's stores (one per thread), while they may run wasm code.
+    interrupters: Vec<(u64, wasmer::Interrupter)>,
+    next_id: u64,
+}
+
+impl Running {
+    fn interrupt_all(&self) -> bool {
+        for (_, interrupter) in &self.interrupters {
+            interrupter.interrupt();
+        }
+        !self.interrupters.is_empty()
+    }
 }
 
 impl fmt::Debug for InterruptHandle {
@@ -222,8 +235,7 @@ impl InterruptHandle {
         }
         let running = self.lock();
         self.shared.wake.notify_all();
-        if let Some(interrupter) = &running.interrupter {
-            interrupter.interrupt();
+        if running.interrupt_all() {
             timer().resend_later(Arc::downgrade(&self.shared));
         }
         drop(running);
@@ -236,27 +248,40 @@ impl InterruptHandle {
         lock(&self.shared.running)
     }
 
-    /// Marks the guest's store as running until the returned guard drops:
-    /// while it is, a stop reaches the store through wasmer's interrupt.
-    /// Returns `None` (and registers nothing) when the handle already fired.
+    /// Stops every thread of the environment because it is ending by
+    /// itself (not a [`StopReason`]: [`reason`](Self::reason) stays `None`).
+    pub(crate) fn end_threads(&self) {
+        self.fire(FIRED_ENDING);
+    }
+
+    /// Marks a store of the guest (one per thread) as running until the
+    /// returned guard drops: while it is, a stop reaches the store through
+    /// wasmer's interrupt. Returns `None` (and registers nothing) when the
+    /// handle already fired.
     pub(crate) fn enter(&self, store: &wasmer::Store) -> Option<Entered<'_>> {
         let mut running = self.lock();
         if self.is_stopped() {
             return None;
         }
-        running.interrupter = Some(store.interrupter());
-        Some(Entered { handle: self })
+        let id = running.next_id;
+        running.next_id += 1;
+        running.interrupters.push((id, store.interrupter()));
+        Some(Entered { handle: self, id })
     }
 }
 
 /// The guard of [`InterruptHandle::enter`].
 pub(crate) struct Entered<'h> {
     handle: &'h InterruptHandle,
+    id: u64,
 }
 
 impl Drop for Entered<'_> {
     fn drop(&mut self) {
-        self.handle.lock().interrupter = None;
+        self.handle
+            .lock()
+            .interrupters
+            .retain(|(id, _)| *id != self.id);
     }
 }
 
@@ -389,8 +414,7 @@ impl Timer {
                 Job::Resend { handle } => {
                     if let Some(shared) = handle.upgrade() {
                         let running = lock(&shared.running);
-                        if let Some(interrupter) = &running.interrupter {
-                            interrupter.interrupt();
+                        if running.interrupt_all() {
                             drop(running);
                             self.resend_later(Arc::downgrade(&shared));
                         }

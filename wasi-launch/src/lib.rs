@@ -123,6 +123,7 @@ mod package;
 mod preview1;
 mod runtime;
 mod state;
+mod threads;
 mod tunables;
 
 pub use commands::CommandSource;

@@ -1,7 +1,8 @@
-//! The per-environment state every host function reaches through its
-//! `FunctionEnv`.
+//! The state host functions reach: what one environment shares between its
+//! threads ([`WasiEnv`], behind one lock), and what each of its instances
+//! holds on its own ([`ThreadEnv`], the `FunctionEnv` of one store).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use wasi_config::Config;
 use wasi_fs_setup::World;
@@ -10,13 +11,14 @@ use wasmer::Memory;
 use crate::control_plane::TaskPermit;
 use crate::interrupt::InterruptHandle;
 use crate::runtime::Runtime;
+use crate::threads::ThreadGroup;
 
-/// What the preview1 host functions of one environment share: the guest's
-/// memory, the validated configuration (with its encoded args and environ
-/// tables), the file world, and the runtime.
+/// What the preview1 host functions of one environment share, whichever of
+/// its threads calls them: the validated configuration (with its encoded
+/// args and environ tables), the file world (fd table, file positions,
+/// capture buffers), the runtime and the interrupt handle. A host call
+/// holds it locked for its duration (never while it waits).
 pub struct WasiEnv {
-    /// The guest's exported `memory`, set right after instantiation.
-    pub(crate) memory: Option<Memory>,
     /// The validated configuration.
     pub(crate) config: Arc<Config>,
     /// The guest's file world: fd table, mount table, backings.
@@ -25,8 +27,6 @@ pub struct WasiEnv {
     pub(crate) runtime: Arc<dyn Runtime>,
     /// Stops the guest; blocking host calls wait on it.
     pub(crate) interrupt: InterruptHandle,
-    /// The control-plane permit held while this environment is alive.
-    pub(crate) permit: Option<TaskPermit>,
     /// State of the preview1 functions beyond the file world (readdir
     /// listings).
     pub(crate) p1: crate::preview1::State,
@@ -35,20 +35,16 @@ pub struct WasiEnv {
 impl std::fmt::Debug for WasiEnv {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WasiEnv")
-            .field("memory", &self.memory.is_some())
             .field("config", &self.config)
             .field("runtime", &self.runtime)
-            .field("permit", &self.permit)
             .finish_non_exhaustive()
     }
 }
 
 impl WasiEnv {
-    /// Releases what the guest held: its task permit and readdir listings,
-    /// then flushes and closes every fd (both are tried; the first error is
-    /// returned).
-    pub(crate) fn release(&mut self) -> Result<(), wasi_fs_setup::FsError> {
-        self.permit = None;
+    /// Drops the readdir listings, then flushes and closes every fd (both
+    /// are tried; the first error is returned).
+    pub(crate) fn close_all(&mut self) -> Result<(), wasi_fs_setup::FsError> {
         self.p1.readdir.clear();
         let flushed = self.world.flush_all();
         let closed = self.world.close_all();
@@ -68,5 +64,60 @@ impl WasiEnv {
     /// The validated configuration.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+}
+
+/// One environment's shared state, as every thread's [`ThreadEnv`] holds it.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    state: Mutex<WasiEnv>,
+    /// The runtime and interrupt handle again, reachable without the lock
+    /// (for waits, which must not hold it).
+    pub(crate) runtime: Arc<dyn Runtime>,
+    pub(crate) interrupt: InterruptHandle,
+}
+
+impl Shared {
+    pub(crate) fn new(state: WasiEnv) -> Arc<Self> {
+        Arc::new(Shared {
+            runtime: Arc::clone(&state.runtime),
+            interrupt: state.interrupt.clone(),
+            state: Mutex::new(state),
+        })
+    }
+
+    /// The shared state, locked. A host call that panicked while holding it
+    /// left it as consistent as any failed call does, so a poisoned lock
+    /// is taken over.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, WasiEnv> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The `FunctionEnv` of one instance (the main one, or a thread's): its
+/// view of the memory, the environment's shared state, its task permit and,
+/// for a threaded module, the thread group.
+#[derive(Debug)]
+pub(crate) struct ThreadEnv {
+    /// The guest's memory (exported `memory`, or the imported shared one),
+    /// set right after instantiation.
+    pub(crate) memory: Option<Memory>,
+    pub(crate) shared: Arc<Shared>,
+    /// The control-plane permit held while this instance runs.
+    pub(crate) permit: Option<TaskPermit>,
+    /// The environment's threads, for a module importing `thread-spawn`.
+    pub(crate) threads: Option<Arc<ThreadGroup>>,
+}
+
+impl ThreadEnv {
+    /// Releases what this instance held: its task permit; for the main
+    /// instance (`close`), also every fd, flushed and closed.
+    pub(crate) fn release(&mut self, close: bool) -> Result<(), wasi_fs_setup::FsError> {
+        self.permit = None;
+        if close {
+            self.shared.lock().close_all()
+        } else {
+            Ok(())
+        }
     }
 }

@@ -6,7 +6,7 @@ use wasmer::FunctionEnvMut;
 use super::{GuestPtr, host_call};
 use crate::errno::SysResult;
 use crate::guest_memory::GuestMemory;
-use crate::state::WasiEnv;
+use crate::state::ThreadEnv;
 
 /// Writes the count and the buffer size of `table`.
 fn sizes(
@@ -44,7 +44,7 @@ fn copy(
 }
 
 pub(super) fn args_sizes_get(
-    mut env: FunctionEnvMut<'_, WasiEnv>,
+    mut env: FunctionEnvMut<'_, ThreadEnv>,
     count: GuestPtr,
     size: GuestPtr,
 ) -> i32 {
@@ -53,14 +53,14 @@ pub(super) fn args_sizes_get(
     })
 }
 
-pub(super) fn args_get(mut env: FunctionEnvMut<'_, WasiEnv>, argv: GuestPtr, buf: GuestPtr) -> i32 {
+pub(super) fn args_get(mut env: FunctionEnvMut<'_, ThreadEnv>, argv: GuestPtr, buf: GuestPtr) -> i32 {
     host_call(&mut env, "args_get", |state, mem| {
         copy(mem, state.config.args_table(), argv, buf)
     })
 }
 
 pub(super) fn environ_sizes_get(
-    mut env: FunctionEnvMut<'_, WasiEnv>,
+    mut env: FunctionEnvMut<'_, ThreadEnv>,
     count: GuestPtr,
     size: GuestPtr,
 ) -> i32 {
@@ -70,7 +70,7 @@ pub(super) fn environ_sizes_get(
 }
 
 pub(super) fn environ_get(
-    mut env: FunctionEnvMut<'_, WasiEnv>,
+    mut env: FunctionEnvMut<'_, ThreadEnv>,
     environ: GuestPtr,
     buf: GuestPtr,
 ) -> i32 {

@@ -5,9 +5,9 @@ use wasmer::FunctionEnvMut;
 use super::{GuestPtr, host_call, host_call_no_memory};
 use crate::errno::Errno;
 use crate::runtime::clockid_from_raw;
-use crate::state::WasiEnv;
+use crate::state::ThreadEnv;
 
-pub(super) fn clock_res_get(mut env: FunctionEnvMut<'_, WasiEnv>, id: u32, out: GuestPtr) -> i32 {
+pub(super) fn clock_res_get(mut env: FunctionEnvMut<'_, ThreadEnv>, id: u32, out: GuestPtr) -> i32 {
     host_call(&mut env, "clock_res_get", |state, mem| {
         mem.check_range(out, 8)?;
         let res = state.runtime.resolution(clockid_from_raw(id)?)?;
@@ -16,7 +16,7 @@ pub(super) fn clock_res_get(mut env: FunctionEnvMut<'_, WasiEnv>, id: u32, out: 
 }
 
 pub(super) fn clock_time_get(
-    mut env: FunctionEnvMut<'_, WasiEnv>,
+    mut env: FunctionEnvMut<'_, ThreadEnv>,
     id: u32,
     _precision: u64,
     out: GuestPtr,
@@ -28,7 +28,7 @@ pub(super) fn clock_time_get(
     })
 }
 
-pub(super) fn random_get(mut env: FunctionEnvMut<'_, WasiEnv>, buf: GuestPtr, len: u32) -> i32 {
+pub(super) fn random_get(mut env: FunctionEnvMut<'_, ThreadEnv>, buf: GuestPtr, len: u32) -> i32 {
     host_call(&mut env, "random_get", |state, mem| {
         let runtime = state.runtime.clone();
         mem.fill_chunks(buf, len, |chunk| {
@@ -39,7 +39,7 @@ pub(super) fn random_get(mut env: FunctionEnvMut<'_, WasiEnv>, buf: GuestPtr, le
     })
 }
 
-pub(super) fn sched_yield(mut env: FunctionEnvMut<'_, WasiEnv>) -> i32 {
+pub(super) fn sched_yield(mut env: FunctionEnvMut<'_, ThreadEnv>) -> i32 {
     host_call_no_memory(&mut env, "sched_yield", |_| {
         std::thread::yield_now();
         Ok(())

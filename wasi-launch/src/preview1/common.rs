@@ -13,7 +13,7 @@ use super::abi::{
 use super::{GuestPtr, host_call};
 use crate::errno::{Errno, SysResult};
 use crate::guest_memory::{GuestMemory, IoVec, iovecs_total_len};
-use crate::state::WasiEnv;
+use crate::state::{ThreadEnv, WasiEnv};
 
 /// Fails with ENOTCAPABLE unless the fd's base rights hold `needed`.
 pub(crate) fn require(entry: &FdEntry, needed: Rights) -> SysResult<()> {
@@ -88,7 +88,7 @@ pub(crate) enum Io {
 ///
 /// `out` is checked before anything moves, so a bad pointer moves nothing.
 pub(crate) fn iovec_call(
-    env: &mut FunctionEnvMut<'_, WasiEnv>,
+    env: &mut FunctionEnvMut<'_, ThreadEnv>,
     name: &'static str,
     io: Io,
     fd: u32,

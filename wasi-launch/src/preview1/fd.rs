@@ -11,10 +11,10 @@ use super::common::{Io, iovec_call, require_file};
 use super::poll::{StoppedInHostCall, is_host_stdin, stop_if_interrupted, wait_host_stdin};
 use super::{GuestPtr, host_call};
 use crate::errno::Errno;
-use crate::state::WasiEnv;
+use crate::state::ThreadEnv;
 
 pub(super) fn fd_write(
-    mut env: FunctionEnvMut<'_, WasiEnv>,
+    mut env: FunctionEnvMut<'_, ThreadEnv>,
     fd: u32,
     iovs: GuestPtr,
     iovs_len: u32,
@@ -32,7 +32,7 @@ pub(super) fn fd_write(
 }
 
 pub(super) fn fd_read(
-    mut env: FunctionEnvMut<'_, WasiEnv>,
+    mut env: FunctionEnvMut<'_, ThreadEnv>,
     fd: u32,
     iovs: GuestPtr,
     iovs_len: u32,
@@ -40,10 +40,11 @@ pub(super) fn fd_read(
 ) -> Result<i32, StoppedInHostCall> {
     // A read of the host's stdin may block for ever: wait for it in a way
     // the interrupt handle cuts short, then read what is there.
-    let state = env.data_mut();
-    if is_host_stdin(state, fd) {
-        let interrupt = state.interrupt.clone();
-        wait_host_stdin(None, &interrupt);
+    // The wait holds no lock: other threads go on with their calls.
+    let shared = std::sync::Arc::clone(&env.data().shared);
+    let host_stdin = is_host_stdin(&mut shared.lock(), fd);
+    if host_stdin {
+        wait_host_stdin(None, &shared.interrupt);
         stop_if_interrupted(&env)?;
     }
     Ok(iovec_call(
@@ -57,7 +58,7 @@ pub(super) fn fd_read(
     ))
 }
 
-pub(super) fn fd_close(mut env: FunctionEnvMut<'_, WasiEnv>, fd: u32) -> i32 {
+pub(super) fn fd_close(mut env: FunctionEnvMut<'_, ThreadEnv>, fd: u32) -> i32 {
     host_call(&mut env, "fd_close", |state, _mem| {
         let mut entry = state.world.fds_mut().close(fd).map_err(Errno::from)?;
         state.p1.readdir.forget(fd);
@@ -65,7 +66,7 @@ pub(super) fn fd_close(mut env: FunctionEnvMut<'_, WasiEnv>, fd: u32) -> i32 {
     })
 }
 
-pub(super) fn fd_fdstat_get(mut env: FunctionEnvMut<'_, WasiEnv>, fd: u32, out: GuestPtr) -> i32 {
+pub(super) fn fd_fdstat_get(mut env: FunctionEnvMut<'_, ThreadEnv>, fd: u32, out: GuestPtr) -> i32 {
     host_call(&mut env, "fd_fdstat_get", |state, mem| {
         mem.check_range(out, FDSTAT_SIZE as u64)?;
         let entry = state.world.fds_mut().get_mut(fd).map_err(Errno::from)?;
@@ -80,7 +81,7 @@ pub(super) fn fd_fdstat_get(mut env: FunctionEnvMut<'_, WasiEnv>, fd: u32, out: 
 }
 
 pub(super) fn fd_seek(
-    mut env: FunctionEnvMut<'_, WasiEnv>,
+    mut env: FunctionEnvMut<'_, ThreadEnv>,
     fd: u32,
     offset: i64,
     whence: u32,
@@ -109,7 +110,7 @@ pub(super) fn fd_seek(
     })
 }
 
-pub(super) fn fd_tell(mut env: FunctionEnvMut<'_, WasiEnv>, fd: u32, out: GuestPtr) -> i32 {
+pub(super) fn fd_tell(mut env: FunctionEnvMut<'_, ThreadEnv>, fd: u32, out: GuestPtr) -> i32 {
     host_call(&mut env, "fd_tell", |state, mem| {
         mem.check_range(out, 8)?;
         let entry = state.world.fds_mut().get_mut(fd).map_err(Errno::from)?;
@@ -120,7 +121,7 @@ pub(super) fn fd_tell(mut env: FunctionEnvMut<'_, WasiEnv>, fd: u32, out: GuestP
     })
 }
 
-pub(super) fn fd_prestat_get(mut env: FunctionEnvMut<'_, WasiEnv>, fd: u32, out: GuestPtr) -> i32 {
+pub(super) fn fd_prestat_get(mut env: FunctionEnvMut<'_, ThreadEnv>, fd: u32, out: GuestPtr) -> i32 {
     host_call(&mut env, "fd_prestat_get", |state, mem| {
         mem.check_range(out, PRESTAT_SIZE as u64)?;
         let entry = state.world.fds().get(fd).map_err(Errno::from)?;
@@ -131,7 +132,7 @@ pub(super) fn fd_prestat_get(mut env: FunctionEnvMut<'_, WasiEnv>, fd: u32, out:
 }
 
 pub(super) fn fd_prestat_dir_name(
-    mut env: FunctionEnvMut<'_, WasiEnv>,
+    mut env: FunctionEnvMut<'_, ThreadEnv>,
     fd: u32,
     path: GuestPtr,
     path_len: u32,

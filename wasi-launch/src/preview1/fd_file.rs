@@ -14,10 +14,10 @@ use super::abi::{FDFLAGS_ALL, FILESTAT_SIZE, LAST_ADVICE, MAX_FILE_OFFSET, encod
 use super::common::{Io, iovec_call, require, require_file, time_specs};
 use super::{GuestPtr, host_call};
 use crate::errno::Errno;
-use crate::state::WasiEnv;
+use crate::state::ThreadEnv;
 
 pub(super) fn fd_readdir(
-    mut env: FunctionEnvMut<'_, WasiEnv>,
+    mut env: FunctionEnvMut<'_, ThreadEnv>,
     fd: u32,
     buf: GuestPtr,
     buf_len: u32,
@@ -40,7 +40,7 @@ pub(super) fn fd_readdir(
     })
 }
 
-pub(super) fn fd_renumber(mut env: FunctionEnvMut<'_, WasiEnv>, from: u32, to: u32) -> i32 {
+pub(super) fn fd_renumber(mut env: FunctionEnvMut<'_, ThreadEnv>, from: u32, to: u32) -> i32 {
     host_call(&mut env, "fd_renumber", |state, _mem| {
         state
             .world
@@ -56,7 +56,7 @@ pub(super) fn fd_renumber(mut env: FunctionEnvMut<'_, WasiEnv>, from: u32, to: u
 }
 
 pub(super) fn fd_advise(
-    mut env: FunctionEnvMut<'_, WasiEnv>,
+    mut env: FunctionEnvMut<'_, ThreadEnv>,
     fd: u32,
     _offset: u64,
     _len: u64,
@@ -75,7 +75,7 @@ pub(super) fn fd_advise(
 }
 
 pub(super) fn fd_allocate(
-    mut env: FunctionEnvMut<'_, WasiEnv>,
+    mut env: FunctionEnvMut<'_, ThreadEnv>,
     fd: u32,
     offset: u64,
     len: u64,
@@ -102,7 +102,7 @@ pub(super) fn fd_allocate(
 }
 
 fn sync(
-    env: &mut FunctionEnvMut<'_, WasiEnv>,
+    env: &mut FunctionEnvMut<'_, ThreadEnv>,
     name: &'static str,
     fd: u32,
     data_only: bool,
@@ -126,16 +126,16 @@ fn sync(
     })
 }
 
-pub(super) fn fd_datasync(mut env: FunctionEnvMut<'_, WasiEnv>, fd: u32) -> i32 {
+pub(super) fn fd_datasync(mut env: FunctionEnvMut<'_, ThreadEnv>, fd: u32) -> i32 {
     sync(&mut env, "fd_datasync", fd, true)
 }
 
-pub(super) fn fd_sync(mut env: FunctionEnvMut<'_, WasiEnv>, fd: u32) -> i32 {
+pub(super) fn fd_sync(mut env: FunctionEnvMut<'_, ThreadEnv>, fd: u32) -> i32 {
     sync(&mut env, "fd_sync", fd, false)
 }
 
 pub(super) fn fd_fdstat_set_flags(
-    mut env: FunctionEnvMut<'_, WasiEnv>,
+    mut env: FunctionEnvMut<'_, ThreadEnv>,
     fd: u32,
     flags: u32,
 ) -> i32 {
@@ -162,7 +162,7 @@ pub(super) fn fd_fdstat_set_flags(
 }
 
 pub(super) fn fd_fdstat_set_rights(
-    mut env: FunctionEnvMut<'_, WasiEnv>,
+    mut env: FunctionEnvMut<'_, ThreadEnv>,
     fd: u32,
     base: u64,
     inheriting: u64,
@@ -183,7 +183,7 @@ pub(super) fn fd_fdstat_set_rights(
     })
 }
 
-pub(super) fn fd_filestat_get(mut env: FunctionEnvMut<'_, WasiEnv>, fd: u32, out: GuestPtr) -> i32 {
+pub(super) fn fd_filestat_get(mut env: FunctionEnvMut<'_, ThreadEnv>, fd: u32, out: GuestPtr) -> i32 {
     host_call(&mut env, "fd_filestat_get", |state, mem| {
         mem.check_range(out, u64::from(FILESTAT_SIZE))?;
         let entry = state.world.fds_mut().get_mut(fd).map_err(Errno::from)?;
@@ -199,7 +199,7 @@ pub(super) fn fd_filestat_get(mut env: FunctionEnvMut<'_, WasiEnv>, fd: u32, out
 }
 
 pub(super) fn fd_filestat_set_size(
-    mut env: FunctionEnvMut<'_, WasiEnv>,
+    mut env: FunctionEnvMut<'_, ThreadEnv>,
     fd: u32,
     size: u64,
 ) -> i32 {
@@ -221,7 +221,7 @@ pub(super) fn fd_filestat_set_size(
 }
 
 pub(super) fn fd_filestat_set_times(
-    mut env: FunctionEnvMut<'_, WasiEnv>,
+    mut env: FunctionEnvMut<'_, ThreadEnv>,
     fd: u32,
     atim: u64,
     mtim: u64,
@@ -242,7 +242,7 @@ pub(super) fn fd_filestat_set_times(
 }
 
 pub(super) fn fd_pread(
-    mut env: FunctionEnvMut<'_, WasiEnv>,
+    mut env: FunctionEnvMut<'_, ThreadEnv>,
     fd: u32,
     iovs: GuestPtr,
     iovs_len: u32,
@@ -261,7 +261,7 @@ pub(super) fn fd_pread(
 }
 
 pub(super) fn fd_pwrite(
-    mut env: FunctionEnvMut<'_, WasiEnv>,
+    mut env: FunctionEnvMut<'_, ThreadEnv>,
     fd: u32,
     iovs: GuestPtr,
     iovs_len: u32,

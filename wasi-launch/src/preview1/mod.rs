@@ -40,7 +40,7 @@ use wasmer::{
 
 use crate::errno::{Errno, SysResult, result_to_wasm};
 use crate::guest_memory::GuestMemory;
-use crate::state::WasiEnv;
+use crate::state::{ThreadEnv, WasiEnv};
 
 pub use listings::MAX_LISTING_BYTES;
 pub use poll::MAX_SUBSCRIPTIONS;
@@ -62,13 +62,16 @@ pub(crate) use crate::guest_memory::GuestPtr;
 /// fresh view of the memory, turns its result into the errno returned to
 /// the guest, and logs the call at trace level.
 pub(crate) fn host_call(
-    env: &mut FunctionEnvMut<'_, WasiEnv>,
+    env: &mut FunctionEnvMut<'_, ThreadEnv>,
     name: &'static str,
     f: impl FnOnce(&mut WasiEnv, &GuestMemory<'_>) -> SysResult<()>,
 ) -> i32 {
-    let (state, store) = env.data_and_store_mut();
-    let result = match state.memory.clone() {
-        Some(memory) => f(state, &GuestMemory::from_memory(&memory, &store)),
+    let (thread, store) = env.data_and_store_mut();
+    let result = match thread.memory.clone() {
+        Some(memory) => f(
+            &mut thread.shared.lock(),
+            &GuestMemory::from_memory(&memory, &store),
+        ),
         // Instantiation refuses WASI modules without a memory export, so
         // this only happens if a host embedder calls in before it is set.
         None => Err(Errno::FAULT),
@@ -79,11 +82,11 @@ pub(crate) fn host_call(
 
 /// Runs one host call that needs no guest memory.
 pub(crate) fn host_call_no_memory(
-    env: &mut FunctionEnvMut<'_, WasiEnv>,
+    env: &mut FunctionEnvMut<'_, ThreadEnv>,
     name: &'static str,
     f: impl FnOnce(&mut WasiEnv) -> SysResult<()>,
 ) -> i32 {
-    let result = f(env.data_mut());
+    let result = f(&mut env.data().shared.lock());
     tracing::trace!(target: "wasi", call = name, result = ?result.err().unwrap_or(Errno::SUCCESS));
     result_to_wasm(result)
 }
@@ -91,7 +94,7 @@ pub(crate) fn host_call_no_memory(
 /// The host function implementing `name`, if this crate implements it.
 fn implemented(
     store: &mut impl AsStoreMut,
-    env: &FunctionEnv<WasiEnv>,
+    env: &FunctionEnv<ThreadEnv>,
     name: &str,
 ) -> Option<Function> {
     macro_rules! typed {
@@ -154,7 +157,7 @@ fn implemented(
 /// returns ENOSYS.
 fn enosys_stub(
     store: &mut impl AsStoreMut,
-    env: &FunctionEnv<WasiEnv>,
+    env: &FunctionEnv<ThreadEnv>,
     name: &'static str,
     ty: FunctionType,
 ) -> Function {
@@ -175,7 +178,7 @@ fn enosys_stub(
 /// instantiation to report as link errors.
 pub(crate) fn imports_for(
     store: &mut impl AsStoreMut,
-    env: &FunctionEnv<WasiEnv>,
+    env: &FunctionEnv<ThreadEnv>,
     module: &Module,
 ) -> Imports {
     let mut imports = Imports::new();
@@ -223,14 +226,17 @@ mod tests {
         let mut store = Store::default();
         let env = FunctionEnv::new(
             &mut store,
-            WasiEnv {
+            ThreadEnv {
                 memory: None,
-                config: Arc::new(config),
-                world,
-                runtime: Arc::new(DefaultRuntime::new()),
-                interrupt: crate::InterruptHandle::new(),
+                shared: crate::state::Shared::new(WasiEnv {
+                    config: Arc::new(config),
+                    world,
+                    runtime: Arc::new(DefaultRuntime::new()),
+                    interrupt: crate::InterruptHandle::new(),
+                    p1: State::default(),
+                }),
                 permit: None,
-                p1: State::default(),
+                threads: None,
             },
         );
         for &(name, params, results) in signatures::ALL {

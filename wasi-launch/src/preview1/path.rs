@@ -24,7 +24,7 @@ use super::common::{follow_flag, read_path, require, time_specs};
 use super::{GuestPtr, host_call};
 use crate::errno::{Errno, SysResult};
 use crate::guest_memory::GuestMemory;
-use crate::state::WasiEnv;
+use crate::state::{ThreadEnv, WasiEnv};
 
 /// The directory entry of `fd`: EBADF if it is not open, ENOTDIR if it is
 /// not a directory, ENOTCAPABLE without `needed`.
@@ -55,7 +55,7 @@ fn with_dir<T>(
 /// Runs a host call that only applies `op` to the directory of `fd` and
 /// the guest path at `path`, after the checks of [`with_dir`].
 fn dir_path_call(
-    env: &mut FunctionEnvMut<'_, WasiEnv>,
+    env: &mut FunctionEnvMut<'_, ThreadEnv>,
     name: &'static str,
     fd: u32,
     needed: Rights,
@@ -89,7 +89,7 @@ fn with_two_dirs<T>(
 }
 
 pub(super) fn path_create_directory(
-    mut env: FunctionEnvMut<'_, WasiEnv>,
+    mut env: FunctionEnvMut<'_, ThreadEnv>,
     fd: u32,
     path: GuestPtr,
     path_len: u32,
@@ -105,7 +105,7 @@ pub(super) fn path_create_directory(
 }
 
 pub(super) fn path_remove_directory(
-    mut env: FunctionEnvMut<'_, WasiEnv>,
+    mut env: FunctionEnvMut<'_, ThreadEnv>,
     fd: u32,
     path: GuestPtr,
     path_len: u32,
@@ -121,7 +121,7 @@ pub(super) fn path_remove_directory(
 }
 
 pub(super) fn path_unlink_file(
-    mut env: FunctionEnvMut<'_, WasiEnv>,
+    mut env: FunctionEnvMut<'_, ThreadEnv>,
     fd: u32,
     path: GuestPtr,
     path_len: u32,
@@ -137,7 +137,7 @@ pub(super) fn path_unlink_file(
 }
 
 pub(super) fn path_filestat_get(
-    mut env: FunctionEnvMut<'_, WasiEnv>,
+    mut env: FunctionEnvMut<'_, ThreadEnv>,
     fd: u32,
     flags: u32,
     path: GuestPtr,
@@ -161,7 +161,7 @@ pub(super) fn path_filestat_get(
 
 #[allow(clippy::too_many_arguments, reason = "the preview1 signature")]
 pub(super) fn path_filestat_set_times(
-    mut env: FunctionEnvMut<'_, WasiEnv>,
+    mut env: FunctionEnvMut<'_, ThreadEnv>,
     fd: u32,
     flags: u32,
     path: GuestPtr,
@@ -187,7 +187,7 @@ pub(super) fn path_filestat_set_times(
 
 #[allow(clippy::too_many_arguments, reason = "the preview1 signature")]
 pub(super) fn path_link(
-    mut env: FunctionEnvMut<'_, WasiEnv>,
+    mut env: FunctionEnvMut<'_, ThreadEnv>,
     old_fd: u32,
     old_flags: u32,
     old_path: GuestPtr,
@@ -209,7 +209,7 @@ pub(super) fn path_link(
 }
 
 pub(super) fn path_rename(
-    mut env: FunctionEnvMut<'_, WasiEnv>,
+    mut env: FunctionEnvMut<'_, ThreadEnv>,
     old_fd: u32,
     old_path: GuestPtr,
     old_len: u32,
@@ -229,7 +229,7 @@ pub(super) fn path_rename(
 }
 
 pub(super) fn path_symlink(
-    mut env: FunctionEnvMut<'_, WasiEnv>,
+    mut env: FunctionEnvMut<'_, ThreadEnv>,
     target: GuestPtr,
     target_len: u32,
     fd: u32,
@@ -246,7 +246,7 @@ pub(super) fn path_symlink(
 }
 
 pub(super) fn path_readlink(
-    mut env: FunctionEnvMut<'_, WasiEnv>,
+    mut env: FunctionEnvMut<'_, ThreadEnv>,
     fd: u32,
     path: GuestPtr,
     path_len: u32,
@@ -334,7 +334,7 @@ impl OpenRequest {
 
 #[allow(clippy::too_many_arguments, reason = "the preview1 signature")]
 pub(super) fn path_open(
-    mut env: FunctionEnvMut<'_, WasiEnv>,
+    mut env: FunctionEnvMut<'_, ThreadEnv>,
     fd: u32,
     dirflags: u32,
     path: GuestPtr,

@@ -36,7 +36,7 @@ use super::{GuestPtr, host_call};
 use crate::errno::{Errno, SysResult};
 use crate::interrupt::InterruptHandle;
 use crate::runtime::clockid_from_raw;
-use crate::state::WasiEnv;
+use crate::state::{ThreadEnv, WasiEnv};
 
 /// Most subscriptions one call may pass.
 ///
@@ -182,9 +182,9 @@ impl std::error::Error for StoppedInHostCall {}
 
 /// Ends the guest if its interrupt handle fired (after a blocking call).
 pub(super) fn stop_if_interrupted(
-    env: &FunctionEnvMut<'_, WasiEnv>,
+    env: &FunctionEnvMut<'_, ThreadEnv>,
 ) -> Result<(), StoppedInHostCall> {
-    if env.data().interrupt.is_stopped() {
+    if env.data().shared.interrupt.is_stopped() {
         Err(StoppedInHostCall)
     } else {
         Ok(())
@@ -248,14 +248,28 @@ pub(super) fn wait_host_stdin(timeout: Option<Duration>, interrupt: &InterruptHa
     }
 }
 
+/// What the first, locked phase of `poll_oneoff` found: events ready now,
+/// clock subscriptions still running, and subscriptions on the host's stdin.
+struct Pending {
+    ready: Vec<Event>,
+    clocks: Vec<(Subscription, u64)>,
+    host_stdin: Vec<Subscription>,
+}
+
+/// `poll_oneoff` in three phases, so that waiting holds no lock (other
+/// threads of the environment go on with their calls): decode the
+/// subscriptions and find what is ready, under the lock; wait, without it,
+/// until something is or the interrupt handle fires; write the events,
+/// under the lock again.
 pub(super) fn poll_oneoff(
-    mut env: FunctionEnvMut<'_, WasiEnv>,
+    mut env: FunctionEnvMut<'_, ThreadEnv>,
     subscriptions: GuestPtr,
     events: GuestPtr,
     nsubscriptions: u32,
     nevents: GuestPtr,
 ) -> Result<i32, StoppedInHostCall> {
-    let result = host_call(&mut env, "poll_oneoff", |state, mem| {
+    let mut pending = None;
+    let checked = host_call(&mut env, "poll_oneoff", |state, mem| {
         if nsubscriptions == 0 || nsubscriptions > MAX_SUBSCRIPTIONS {
             return Err(Errno::INVAL);
         }
@@ -264,9 +278,11 @@ pub(super) fn poll_oneoff(
         mem.check_range(events, n * u64::from(EVENT_SIZE))?;
         mem.check_range(nevents, 4)?;
 
-        let mut ready: Vec<Event> = Vec::new();
-        let mut clocks: Vec<(Subscription, u64)> = Vec::new();
-        let mut host_stdin: Vec<Subscription> = Vec::new();
+        let mut found = Pending {
+            ready: Vec::new(),
+            clocks: Vec::new(),
+            host_stdin: Vec::new(),
+        };
         let mut raw = [0u8; SUBSCRIPTION_SIZE as usize];
         for i in 0..nsubscriptions {
             // In range: the whole array was checked above.
@@ -274,73 +290,75 @@ pub(super) fn poll_oneoff(
             let sub = match decode(state, &raw)? {
                 Ok(sub) => sub,
                 Err(event) => {
-                    ready.push(event);
+                    found.ready.push(event);
                     continue;
                 }
             };
             match sub.kind {
-                Kind::Clock { remaining: 0 } => ready.push(Event {
+                Kind::Clock { remaining: 0 } => found.ready.push(Event {
                     userdata: sub.userdata,
                     error: Errno::SUCCESS,
                     eventtype: sub.eventtype,
                     nbytes: 0,
                 }),
-                Kind::Clock { remaining } => clocks.push((sub, remaining)),
+                Kind::Clock { remaining } => found.clocks.push((sub, remaining)),
                 Kind::Fd { fd } => match fd_readiness(state, &sub, fd) {
-                    Readiness::Now(event) => ready.push(event),
-                    Readiness::HostStdin => host_stdin.push(sub),
+                    Readiness::Now(event) => found.ready.push(event),
+                    Readiness::HostStdin => found.host_stdin.push(sub),
                 },
             }
         }
+        pending = Some(found);
+        Ok(())
+    });
+    let Some(Pending {
+        mut ready,
+        clocks,
+        mut host_stdin,
+    }) = pending
+    else {
+        // The subscriptions were refused: that errno is the result.
+        return Ok(checked);
+    };
 
-        if !ready.is_empty()
-            && !host_stdin.is_empty()
-            && wait_host_stdin(Some(Duration::ZERO), &state.interrupt)
-        {
-            ready.extend(host_stdin.drain(..).map(|sub| Event {
-                userdata: sub.userdata,
-                error: Errno::SUCCESS,
-                eventtype: sub.eventtype,
-                nbytes: 0,
-            }));
-        }
-        if ready.is_empty() {
-            let earliest = clocks.iter().map(|(_, r)| *r).min();
-            let timeout = earliest.map(Duration::from_nanos);
-            let stdin_ready = if host_stdin.is_empty() {
-                if let Some(t) = timeout {
-                    state.runtime.sleep(t, &state.interrupt);
-                }
-                false
-            } else {
-                wait_host_stdin(timeout, &state.interrupt)
-            };
-            if state.interrupt.is_stopped() {
-                // The guest ends (see `poll_oneoff`'s caller side below).
-                return Err(Errno::INTR);
+    let shared = std::sync::Arc::clone(&env.data().shared);
+    let event_for = |sub: &Subscription| Event {
+        userdata: sub.userdata,
+        error: Errno::SUCCESS,
+        eventtype: sub.eventtype,
+        nbytes: 0,
+    };
+    if !ready.is_empty()
+        && !host_stdin.is_empty()
+        && wait_host_stdin(Some(Duration::ZERO), &shared.interrupt)
+    {
+        ready.extend(host_stdin.drain(..).map(|sub| event_for(&sub)));
+    }
+    if ready.is_empty() {
+        let earliest = clocks.iter().map(|(_, r)| *r).min();
+        let timeout = earliest.map(Duration::from_nanos);
+        let stdin_ready = if host_stdin.is_empty() {
+            if let Some(t) = timeout {
+                shared.runtime.sleep(t, &shared.interrupt);
             }
-            if stdin_ready {
-                ready.extend(host_stdin.iter().map(|sub| Event {
-                    userdata: sub.userdata,
-                    error: Errno::SUCCESS,
-                    eventtype: sub.eventtype,
-                    nbytes: 0,
-                }));
-            } else if let Some(earliest) = earliest {
-                ready.extend(
-                    clocks
-                        .iter()
-                        .filter(|(_, r)| *r <= earliest)
-                        .map(|(sub, _)| Event {
-                            userdata: sub.userdata,
-                            error: Errno::SUCCESS,
-                            eventtype: sub.eventtype,
-                            nbytes: 0,
-                        }),
-                );
-            }
+            false
+        } else {
+            wait_host_stdin(timeout, &shared.interrupt)
+        };
+        stop_if_interrupted(&env)?;
+        if stdin_ready {
+            ready.extend(host_stdin.iter().map(event_for));
+        } else if let Some(earliest) = earliest {
+            ready.extend(
+                clocks
+                    .iter()
+                    .filter(|(_, r)| *r <= earliest)
+                    .map(|(sub, _)| event_for(sub)),
+            );
         }
+    }
 
+    let written = host_call(&mut env, "poll_oneoff", |_state, mem| {
         let mut out = Vec::with_capacity(ready.len() * EVENT_SIZE as usize);
         for event in &ready {
             out.extend_from_slice(&event.encode());
@@ -350,6 +368,5 @@ pub(super) fn poll_oneoff(
         let count = u32::try_from(ready.len()).unwrap_or(nsubscriptions);
         Ok(mem.write_u32(nevents, count)?)
     });
-    stop_if_interrupted(&env)?;
-    Ok(result)
+    Ok(written)
 }

@@ -7,7 +7,7 @@ use wasmer::FunctionEnvMut;
 use super::abi::{IGNORED_SIGNALS, LAST_SIGNAL, STOP_SIGNALS};
 use super::host_call_no_memory;
 use crate::errno::Errno;
-use crate::state::WasiEnv;
+use crate::state::ThreadEnv;
 
 /// How a guest ended itself; carried out of the guest as the error of a
 /// host function, which unwinds the wasm stack.
@@ -31,14 +31,14 @@ impl fmt::Display for Termination {
 
 impl std::error::Error for Termination {}
 
-pub(super) fn proc_exit(env: FunctionEnvMut<'_, WasiEnv>, code: u32) -> Result<(), Termination> {
+pub(super) fn proc_exit(env: FunctionEnvMut<'_, ThreadEnv>, code: u32) -> Result<(), Termination> {
     let _ = env;
     tracing::trace!(target: "wasi", code, "proc_exit");
     Err(Termination::Exit(code))
 }
 
 pub(super) fn proc_raise(
-    mut env: FunctionEnvMut<'_, WasiEnv>,
+    mut env: FunctionEnvMut<'_, ThreadEnv>,
     signal: u32,
 ) -> Result<i32, Termination> {
     let sig = match u8::try_from(signal) {

@@ -6,7 +6,7 @@ use wasmer::FunctionEnvMut;
 
 use super::{GuestPtr, host_call_no_memory};
 use crate::errno::{Errno, SysResult};
-use crate::state::WasiEnv;
+use crate::state::{ThreadEnv, WasiEnv};
 
 /// EBADF for a closed fd, ENOTSOCK for any open one.
 fn not_a_socket(state: &WasiEnv, fd: u32) -> SysResult<()> {
@@ -15,7 +15,7 @@ fn not_a_socket(state: &WasiEnv, fd: u32) -> SysResult<()> {
 }
 
 pub(super) fn sock_accept(
-    mut env: FunctionEnvMut<'_, WasiEnv>,
+    mut env: FunctionEnvMut<'_, ThreadEnv>,
     fd: u32,
     _flags: u32,
     _new_fd: GuestPtr,
@@ -24,7 +24,7 @@ pub(super) fn sock_accept(
 }
 
 pub(super) fn sock_recv(
-    mut env: FunctionEnvMut<'_, WasiEnv>,
+    mut env: FunctionEnvMut<'_, ThreadEnv>,
     fd: u32,
     _ri_data: GuestPtr,
     _ri_data_len: u32,
@@ -36,7 +36,7 @@ pub(super) fn sock_recv(
 }
 
 pub(super) fn sock_send(
-    mut env: FunctionEnvMut<'_, WasiEnv>,
+    mut env: FunctionEnvMut<'_, ThreadEnv>,
     fd: u32,
     _si_data: GuestPtr,
     _si_data_len: u32,
@@ -46,6 +46,6 @@ pub(super) fn sock_send(
     host_call_no_memory(&mut env, "sock_send", |state| not_a_socket(state, fd))
 }
 
-pub(super) fn sock_shutdown(mut env: FunctionEnvMut<'_, WasiEnv>, fd: u32, _how: u32) -> i32 {
+pub(super) fn sock_shutdown(mut env: FunctionEnvMut<'_, ThreadEnv>, fd: u32, _how: u32) -> i32 {
     host_call_no_memory(&mut env, "sock_shutdown", |state| not_a_socket(state, fd))
 }

@@ -379,3 +379,19 @@ fn the_interrupt_handle_is_shared_and_send() {
     handle.interrupt();
     assert_eq!(handle.reason(), Some(StopReason::Interrupted));
 }
+
+/// The timeout also covers the module's start function, which runs during
+/// instantiation: a start function that spins is stopped too.
+#[test]
+fn a_start_function_that_spins_is_stopped_by_the_timeout() {
+    let wat = r#"(module (memory (export "memory") 1)
+      (func $spin (loop br 0))
+      (start $spin)
+      (func (export "_start")))"#;
+    let after = Duration::from_millis(100);
+    let (status, _) = run(wat, Capabilities::default().with_timeout(after));
+    assert_eq!(
+        status.unwrap(),
+        ExitStatus::Stopped(StopReason::TimedOut { after })
+    );
+}

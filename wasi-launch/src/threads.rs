@@ -1,0 +1,334 @@
+//! wasi-threads: `wasi`.`thread-spawn` and the threads of one environment.
+//!
+//! A module that imports `thread-spawn` and a shared memory gets a
+//! [`ThreadGroup`]: every spawn starts a new instance of the same module in
+//! a store of its own on a new OS thread, sharing the memory (attached to
+//! that store), the environment's state ([`Shared`]: fd table, args, env,
+//! clocks, interrupt handle) and its limits, and calls
+//! `wasi_thread_start(tid, arg)`. Each thread holds a control-plane permit
+//! while it runs.
+//!
+//! Ending: returning from `wasi_thread_start` ends only that thread. The
+//! first of `proc_exit`, a trap or a limit in any thread, or `_start`
+//! returning, *ends the environment*: it is recorded here ([`Ending`]), the
+//! interrupt handle stops every other thread wherever it is (wasm code,
+//! blocking host calls) and the shared memory's atomics are disabled, so
+//! a thread waiting in `memory.atomic.wait` traps out too. The main thread
+//! then joins every thread before its run returns.
+
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+
+use wasmer::{
+    Engine, ExternType, Function, FunctionEnv, FunctionEnvMut, FunctionType, Imports, Instance,
+    MemoryType, Module, RuntimeError, SharedMemory, Store, Type,
+};
+use wasmer_middlewares::metering;
+
+use crate::control_plane::{ControlPlane, TaskPermit};
+use crate::errno::Errno;
+use crate::exit_status::ExitStatus;
+use crate::preview1::{self, StoppedInHostCall, Termination};
+use crate::state::{Shared, ThreadEnv};
+
+/// The module of the spawn import.
+pub(crate) const SPAWN_MODULE: &str = "wasi";
+/// The name of the spawn import.
+pub(crate) const SPAWN_NAME: &str = "thread-spawn";
+/// The export every thread starts in: `(i32 tid, i32 arg) -> ()`.
+pub(crate) const THREAD_START: &str = "wasi_thread_start";
+/// The highest thread id: the proposal's ids are 1 to 2^29 - 1, so they
+/// stay positive in an `i32` beside negative errors.
+pub(crate) const MAX_TID: u32 = 0x1FFF_FFFF;
+
+/// How an environment ended, as the first of its threads to end it said.
+#[derive(Debug, Clone)]
+pub(crate) enum Ending {
+    /// An exit, a signal or a limit.
+    Status(ExitStatus),
+    /// A trap.
+    Trap(RuntimeError),
+}
+
+/// Whether `module` imports `thread-spawn`.
+pub(crate) fn imports_spawn(module: &Module) -> bool {
+    module
+        .imports()
+        .any(|i| i.module() == SPAWN_MODULE && i.name() == SPAWN_NAME)
+}
+
+/// Whether `module` is run as a threaded module: it imports `thread-spawn`,
+/// or a shared memory (which the launcher then provides, as for threads).
+pub(crate) fn is_threaded(module: &Module) -> bool {
+    imports_spawn(module) || memory_import(module).is_some_and(|(_, _, ty)| ty.shared)
+}
+
+/// The memory `module` imports, with its module and field names.
+pub(crate) fn memory_import(module: &Module) -> Option<(String, String, MemoryType)> {
+    module.imports().find_map(|i| match i.ty() {
+        ExternType::Memory(ty) => Some((i.module().to_string(), i.name().to_string(), *ty)),
+        _ => None,
+    })
+}
+
+/// Whether `module` exports `wasi_thread_start` of the proposal's type.
+fn exports_thread_start(module: &Module) -> bool {
+    module.exports().any(|e| {
+        e.name() == THREAD_START
+            && matches!(e.ty(), ExternType::Function(f)
+                if *f == FunctionType::new([Type::I32, Type::I32], []))
+    })
+}
+
+/// The threads of one environment.
+pub(crate) struct ThreadGroup {
+    module: Module,
+    engine: Engine,
+    memory: SharedMemory,
+    memory_import: (String, String),
+    /// Where each thread's permit comes from: the environment's scope (its
+    /// task maximum) inside the launcher's plane.
+    plane: ControlPlane,
+    shared: Arc<Shared>,
+    fuel: Option<u64>,
+    thread_start: bool,
+    next_tid: AtomicU32,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    ending: Mutex<Option<Ending>>,
+    /// Set by the first `stop_all`.
+    stopping: AtomicBool,
+}
+
+impl std::fmt::Debug for ThreadGroup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ThreadGroup")
+            .field("next_tid", &self.next_tid)
+            .field("ending", &self.ending)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// What a new [`ThreadGroup`] is made of.
+pub(crate) struct GroupParts {
+    pub(crate) module: Module,
+    pub(crate) engine: Engine,
+    pub(crate) memory: SharedMemory,
+    pub(crate) memory_import: (String, String),
+    pub(crate) plane: ControlPlane,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) fuel: Option<u64>,
+}
+
+impl ThreadGroup {
+    pub(crate) fn new(parts: GroupParts) -> Arc<Self> {
+        Arc::new(ThreadGroup {
+            thread_start: exports_thread_start(&parts.module),
+            module: parts.module,
+            engine: parts.engine,
+            memory: parts.memory,
+            memory_import: parts.memory_import,
+            plane: parts.plane,
+            shared: parts.shared,
+            fuel: parts.fuel,
+            next_tid: AtomicU32::new(1),
+            threads: Mutex::new(Vec::new()),
+            ending: Mutex::new(None),
+            stopping: AtomicBool::new(false),
+        })
+    }
+
+    /// The imports of an instance of the group's module in `store`: the
+    /// preview1 functions, `thread-spawn` and the shared memory.
+    pub(crate) fn imports(
+        self: &Arc<Self>,
+        store: &mut Store,
+        env: &FunctionEnv<ThreadEnv>,
+        memory: &wasmer::Memory,
+    ) -> Imports {
+        let mut imports = preview1::imports_for(store, env, &self.module);
+        imports.define(
+            SPAWN_MODULE,
+            SPAWN_NAME,
+            Function::new_typed_with_env(store, env, thread_spawn),
+        );
+        let (module, name) = &self.memory_import;
+        imports.define(module, name, memory.clone());
+        imports
+    }
+
+    /// Ends the environment with `ending` unless it already ended (the
+    /// first ending wins), and stops every thread.
+    pub(crate) fn end(&self, ending: Ending) {
+        {
+            let mut recorded = lock(&self.ending);
+            if recorded.is_none() {
+                *recorded = Some(ending);
+            }
+        }
+        self.stop_all();
+    }
+
+    /// How the environment ended, if it did.
+    pub(crate) fn ending(&self) -> Option<Ending> {
+        lock(&self.ending).clone()
+    }
+
+    /// Stops every thread wherever it is: first the shared memory's
+    /// atomics are disabled (once), so a thread waiting in
+    /// `memory.atomic.wait` wakes and traps out by itself, then the
+    /// interrupt handle stops the rest. In that order because wasmer's
+    /// interrupt signal unwinds a thread even inside a wait (its trap
+    /// handler only checks the stack), which would leave the wait's lock
+    /// held.
+    pub(crate) fn stop_all(&self) {
+        if !self.stopping.swap(true, Ordering::SeqCst) {
+            // A memory that supports no atomics has no waiters to wake.
+            let _ = self.memory.disable_atomics();
+        }
+        self.shared.interrupt.end_threads();
+    }
+
+    /// Waits for every thread spawned so far (and those they spawned).
+    pub(crate) fn join_all(&self) {
+        loop {
+            let handles = std::mem::take(&mut *lock(&self.threads));
+            if handles.is_empty() {
+                return;
+            }
+            for handle in handles {
+                // A thread's panic is a host bug already reported by the
+                // panic hook; the others still get joined.
+                let _ = handle.join();
+            }
+        }
+    }
+
+    /// `thread-spawn(arg)`: a new thread's id, or a negative errno.
+    fn spawn(self: &Arc<Self>, arg: i32) -> i32 {
+        let failed = |errno: Errno| -i32::from(errno.raw());
+        if self.shared.interrupt.is_stopped() {
+            return failed(Errno::AGAIN);
+        }
+        if !self.thread_start {
+            return failed(Errno::NOSYS);
+        }
+        let Ok(permit) = self.plane.try_acquire() else {
+            return failed(Errno::AGAIN);
+        };
+        let tid = self.next_tid.fetch_add(1, Ordering::Relaxed);
+        if tid == 0 || tid > MAX_TID {
+            return failed(Errno::AGAIN);
+        }
+        let group = Arc::clone(self);
+        // Held while pushing the handle, so `join_all` sees every thread
+        // that started.
+        let mut threads = lock(&self.threads);
+        let started = std::thread::Builder::new()
+            .name(format!("wasi-thread-{tid}"))
+            .spawn(move || group.run_thread(tid, arg, permit));
+        match started {
+            Ok(handle) => {
+                threads.push(handle);
+                // In range: at most MAX_TID.
+                i32::try_from(tid).unwrap_or(i32::MAX)
+            }
+            Err(_) => failed(Errno::AGAIN),
+        }
+    }
+
+    /// The body of thread `tid`: instantiate, call `wasi_thread_start`,
+    /// and end the environment if the thread exits, traps or hits a limit.
+    fn run_thread(self: Arc<Self>, tid: u32, arg: i32, permit: TaskPermit) {
+        let mut store = Store::new(self.engine.clone());
+        let memory = self.memory.clone().attach(&mut store);
+        let env = FunctionEnv::new(
+            &mut store,
+            ThreadEnv {
+                memory: Some(memory.clone()),
+                shared: Arc::clone(&self.shared),
+                permit: Some(permit),
+                threads: Some(Arc::clone(&self)),
+            },
+        );
+        let imports = self.imports(&mut store, &env, &memory);
+        let interrupt = self.shared.interrupt.clone();
+        let outcome = interrupt.enter(&store).map(|_entered| {
+            let instance = Instance::new(&mut store, &self.module, &imports).map_err(|e| match e {
+                wasmer::InstantiationError::Start(trap) => trap,
+                other => RuntimeError::new(other.to_string()),
+            })?;
+            if let Some(fuel) = self.fuel {
+                metering::set_remaining_points(&mut store, &instance, fuel);
+            }
+            let start = instance
+                .exports
+                .get_typed_function::<(i32, i32), ()>(&store, THREAD_START)
+                .map_err(|e| RuntimeError::new(e.to_string()))?;
+            // In range: at most MAX_TID.
+            let tid = i32::try_from(tid).unwrap_or(i32::MAX);
+            let called = start.call(&mut store, tid, arg);
+            Ok::<_, RuntimeError>((instance, called))
+        });
+        match outcome {
+            // Stopped before it began: the environment is ending.
+            None => {}
+            Some(Ok((_, Ok(())))) => {}
+            Some(Ok((instance, Err(e)))) => {
+                let fuel_left = || {
+                    !matches!(
+                        metering::get_remaining_points(&mut store, &instance),
+                        metering::MeteringPoints::Exhausted
+                    )
+                };
+                self.thread_ended(&e, fuel_left);
+            }
+            Some(Err(e)) => self.thread_ended(&e, || true),
+        }
+        env.as_mut(&mut store).permit = None;
+    }
+
+    /// A thread ended with the error `e`: an exit or a limit or a trap
+    /// ends the environment; a stop because it is already ending does not.
+    fn thread_ended(&self, e: &RuntimeError, fuel_left: impl FnOnce() -> bool) {
+        if let Some(termination) = e.downcast_ref::<Termination>() {
+            let status = match termination {
+                Termination::Exit(code) => ExitStatus::Exited(*code),
+                Termination::Signal(sig) => ExitStatus::Signaled(*sig),
+            };
+            self.end(Ending::Status(status));
+            return;
+        }
+        let interrupt = &self.shared.interrupt;
+        // Stopped because the environment is ending (not by a limit): the
+        // ending is already recorded.
+        if self.stopping.load(Ordering::SeqCst) && interrupt.reason().is_none() {
+            return;
+        }
+        if let Some(reason) =
+            crate::environment::stopped_by_limit(e, interrupt, self.fuel, fuel_left)
+        {
+            self.end(Ending::Status(ExitStatus::Stopped(reason)));
+            return;
+        }
+        // A wait cut short by the ending (atomics disabled) traps too.
+        if interrupt.is_stopped() || e.downcast_ref::<StoppedInHostCall>().is_some() {
+            return;
+        }
+        self.end(Ending::Trap(e.clone()));
+    }
+}
+
+/// The `thread-spawn` host function.
+fn thread_spawn(env: FunctionEnvMut<'_, ThreadEnv>, arg: i32) -> i32 {
+    let result = match &env.data().threads {
+        Some(group) => group.spawn(arg),
+        None => -i32::from(Errno::NOSYS.raw()),
+    };
+    tracing::trace!(target: "wasi", call = "thread-spawn", arg, result);
+    result
+}
