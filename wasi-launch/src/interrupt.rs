@@ -8,11 +8,11 @@
 //! - **Before its run starts**: the handle only records the stop; the run
 //!   checks the record once its store is registered and does not call
 //!   `_start`, so an early interrupt is never lost.
-//! - **In wasm code**: wasmer's host interrupt (`Store::interrupter`, a
+//! - **In wasm code**: wasmer's host interrupt (its interrupt registry, a
 //!   signal to the guest's thread that turns into a `HostInterrupt` trap).
-//!   wasmer documents it as best effort (a signal sent just before the
-//!   call starts is missed), so while the guest runs the timer thread sends
-//!   it again every [`RESEND_INTERVAL`] until the run has ended.
+//!   wasmer documents it as best effort: a store that is not running wasm
+//!   yet does not take it, so the timer thread sends it again every
+//!   [`RESEND_INTERVAL`] until the store took it or the run has ended.
 //! - **In a blocking host call** (`poll_oneoff` sleeping, `fd_read` on the
 //!   host's stdin): these wait on the handle itself ([`InterruptHandle::sleep`],
 //!   and an eventfd polled beside the host's stdin), so they return at once
@@ -27,6 +27,9 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
+
+use wasmer_types::StoreId;
+use wasmer_vm::interrupt_registry;
 
 /// How often the timer thread sends wasmer's interrupt again to a guest
 /// that is still running after it was stopped.
@@ -112,17 +115,37 @@ struct Shared {
 
 #[derive(Default)]
 struct Running {
-    /// The guest's stores (one per thread), while they may run wasm code.
-    interrupters: Vec<(u64, wasmer::Interrupter)>,
+    /// The guest's stores (one per thread) while they may run wasm code,
+    /// each with whether wasmer took its interrupt.
+    stores: Vec<Entry>,
     next_id: u64,
 }
 
+struct Entry {
+    id: u64,
+    store: StoreId,
+    delivered: bool,
+}
+
 impl Running {
-    fn interrupt_all(&self) -> bool {
-        for (_, interrupter) in &self.interrupters {
-            interrupter.interrupt();
+    /// Sends wasmer's interrupt to every store that has not taken one yet;
+    /// returns whether some did not take it (not yet running wasm, or
+    /// another interrupt in flight), so it must be sent again.
+    ///
+    /// One signal per store: wasmer's handler unwinds a thread wherever it
+    /// is on the wasm stack, libcalls included, so signals are not sent
+    /// more often than needed.
+    fn interrupt_all(&mut self) -> bool {
+        let mut again = false;
+        for entry in self.stores.iter_mut().filter(|e| !e.delivered) {
+            match interrupt_registry::interrupt(entry.store) {
+                // Taken: a thread in wasm code traps now, one in a host
+                // call when the call returns.
+                Ok(()) => entry.delivered = true,
+                Err(_) => again = true,
+            }
         }
-        !self.interrupters.is_empty()
+        again
     }
 }
 
@@ -233,7 +256,7 @@ impl InterruptHandle {
         {
             return;
         }
-        let running = self.lock();
+        let mut running = self.lock();
         self.shared.wake.notify_all();
         if running.interrupt_all() {
             timer().resend_later(Arc::downgrade(&self.shared));
@@ -265,7 +288,11 @@ impl InterruptHandle {
         }
         let id = running.next_id;
         running.next_id += 1;
-        running.interrupters.push((id, store.interrupter()));
+        running.stores.push(Entry {
+            id,
+            store: store.id(),
+            delivered: false,
+        });
         Some(Entered { handle: self, id })
     }
 }
@@ -278,10 +305,7 @@ pub(crate) struct Entered<'h> {
 
 impl Drop for Entered<'_> {
     fn drop(&mut self) {
-        self.handle
-            .lock()
-            .interrupters
-            .retain(|(id, _)| *id != self.id);
+        self.handle.lock().stores.retain(|entry| entry.id != self.id);
     }
 }
 
@@ -413,7 +437,7 @@ impl Timer {
                 }
                 Job::Resend { handle } => {
                     if let Some(shared) = handle.upgrade() {
-                        let running = lock(&shared.running);
+                        let mut running = lock(&shared.running);
                         if running.interrupt_all() {
                             drop(running);
                             self.resend_later(Arc::downgrade(&shared));
