@@ -175,14 +175,14 @@ impl Environment {
         let imports = match threads::is_threaded(module) {
             false => preview1::imports_for(store, &env, module),
             true => {
-                let (group, memory) =
-                    match thread_group(module, store, &shared, plane, caps.fuel()) {
-                        Ok(made) => made,
-                        Err(e) => {
-                            let _ = abandon(&env, store);
-                            return Err(e);
-                        }
-                    };
+                let (group, memory) = match thread_group(module, store, &shared, plane, caps.fuel())
+                {
+                    Ok(made) => made,
+                    Err(e) => {
+                        let _ = abandon(&env, store);
+                        return Err(e);
+                    }
+                };
                 let imports = group.imports(store, &env, &memory);
                 let thread = env.as_mut(store);
                 thread.memory = Some(memory);
@@ -270,10 +270,7 @@ impl Environment {
 /// store (wasmer has no way to remove it), so without this its task permit
 /// and open fds would live as long as the store. Returns whether what a
 /// start function wrote could be flushed.
-fn abandon(
-    env: &FunctionEnv<ThreadEnv>,
-    store: &mut Store,
-) -> Result<(), wasi_fs_setup::FsError> {
+fn abandon(env: &FunctionEnv<ThreadEnv>, store: &mut Store) -> Result<(), wasi_fs_setup::FsError> {
     if let Some(group) = env.as_ref(store).threads.clone() {
         group.stop_all();
         group.join_all();

@@ -35,6 +35,15 @@ use wasmer_vm::interrupt_registry;
 /// that is still running after it was stopped.
 pub const RESEND_INTERVAL: Duration = Duration::from_millis(2);
 
+/// How long the threads of a threaded guest get to leave by themselves
+/// (woken from their waits and blocking host calls) before wasmer's
+/// interrupt signal is sent to those still running. wasmer's signal handler
+/// unwinds a thread wherever it is on the wasm stack and captures a
+/// backtrace there (taking a lock and allocating), which deadlocks a thread
+/// caught inside a libcall or its own trap; a thread woken from
+/// `memory.atomic.wait` is exactly there, so the signal waits.
+pub const THREAD_GRACE: Duration = Duration::from_millis(5);
+
 /// Which limit stopped a guest (as opposed to the guest ending itself, or
 /// a host error).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +120,9 @@ struct Shared {
     /// An eventfd made readable when the handle fires, for waits that poll
     /// host fds; made on first use.
     wake_fd: OnceLock<Option<OwnedFd>>,
+    /// The shared memory of a threaded guest: its atomics are disabled
+    /// before any signal is sent (see [`THREAD_GRACE`]).
+    atomics: OnceLock<wasmer::SharedMemory>,
 }
 
 #[derive(Default)]
@@ -173,6 +185,7 @@ impl InterruptHandle {
                 running: Mutex::new(Running::default()),
                 wake: Condvar::new(),
                 wake_fd: OnceLock::new(),
+                atomics: OnceLock::new(),
             }),
         }
     }
@@ -256,15 +269,35 @@ impl InterruptHandle {
         {
             return;
         }
+        // A threaded guest: wake its threads waiting in
+        // `memory.atomic.wait` (they trap out by themselves) and send the
+        // signals only after a grace period, to the threads still running.
+        let threaded = match self.shared.atomics.get() {
+            Some(memory) => {
+                // A memory without atomics has no waiters to wake.
+                let _ = memory.disable_atomics();
+                true
+            }
+            None => false,
+        };
         let mut running = self.lock();
         self.shared.wake.notify_all();
-        if running.interrupt_all() {
+        if threaded {
+            timer().resend_at(Instant::now() + THREAD_GRACE, Arc::downgrade(&self.shared));
+        } else if running.interrupt_all() {
             timer().resend_later(Arc::downgrade(&self.shared));
         }
         drop(running);
         if let Some(fd) = self.shared.wake_fd.get() {
             signal(fd.as_ref());
         }
+    }
+
+    /// Makes this handle, when it fires, first disable the atomics of
+    /// `memory` (a threaded guest's shared memory), then signal after
+    /// [`THREAD_GRACE`].
+    pub(crate) fn set_threaded(&self, memory: wasmer::SharedMemory) {
+        let _ = self.shared.atomics.set(memory);
     }
 
     fn lock(&self) -> MutexGuard<'_, Running> {
@@ -305,7 +338,10 @@ pub(crate) struct Entered<'h> {
 
 impl Drop for Entered<'_> {
     fn drop(&mut self) {
-        self.handle.lock().stores.retain(|entry| entry.id != self.id);
+        self.handle
+            .lock()
+            .stores
+            .retain(|entry| entry.id != self.id);
     }
 }
 
@@ -404,7 +440,11 @@ impl Timer {
     }
 
     fn resend_later(&self, handle: Weak<Shared>) {
-        self.schedule(Instant::now() + RESEND_INTERVAL, Job::Resend { handle });
+        self.resend_at(Instant::now() + RESEND_INTERVAL, handle);
+    }
+
+    fn resend_at(&self, due: Instant, handle: Weak<Shared>) {
+        self.schedule(due, Job::Resend { handle });
     }
 
     fn run(&self) {

@@ -134,7 +134,7 @@ pub use errno::{Errno, SysResult};
 pub use error::LaunchError;
 pub use exit_status::ExitStatus;
 pub use guest_memory::{CHUNK_LEN, MAX_IOVS};
-pub use interrupt::{InterruptHandle, RESEND_INTERVAL, StopReason};
+pub use interrupt::{InterruptHandle, RESEND_INTERVAL, StopReason, THREAD_GRACE};
 pub use launcher::{Launcher, LauncherBuilder};
 pub use module_cache::{
     CacheKey, CacheStats, FILE_EXTENSION as CACHE_FILE_EXTENSION,

@@ -126,6 +126,7 @@ pub(crate) struct GroupParts {
 
 impl ThreadGroup {
     pub(crate) fn new(parts: GroupParts) -> Arc<Self> {
+        parts.shared.interrupt.set_threaded(parts.memory.clone());
         Arc::new(ThreadGroup {
             thread_start: exports_thread_start(&parts.module),
             module: parts.module,
@@ -178,18 +179,15 @@ impl ThreadGroup {
         lock(&self.ending).clone()
     }
 
-    /// Stops every thread wherever it is: first the shared memory's
-    /// atomics are disabled (once), so a thread waiting in
-    /// `memory.atomic.wait` wakes and traps out by itself, then the
-    /// interrupt handle stops the rest. In that order because wasmer's
-    /// interrupt signal unwinds a thread even inside a wait (its trap
-    /// handler only checks the stack), which would leave the wait's lock
-    /// held.
+    /// Stops every thread wherever it is, through the interrupt handle:
+    /// the shared memory's atomics are disabled first, so a thread waiting
+    /// in `memory.atomic.wait` wakes and traps out by itself, and the
+    /// interrupt signal only reaches threads still running after
+    /// [`THREAD_GRACE`](crate::THREAD_GRACE) (wasmer's signal handler
+    /// deadlocks a thread caught inside a wait or a trap of its own).
     pub(crate) fn stop_all(&self) {
-        if !self.stopping.swap(true, Ordering::SeqCst) {
-            // A memory that supports no atomics has no waiters to wake.
-            let _ = self.memory.disable_atomics();
-        }
+        self.stopping.store(true, Ordering::SeqCst);
+        // The handle disables the atomics first (`set_threaded`).
         self.shared.interrupt.end_threads();
     }
 
@@ -258,10 +256,11 @@ impl ThreadGroup {
         let imports = self.imports(&mut store, &env, &memory);
         let interrupt = self.shared.interrupt.clone();
         let outcome = interrupt.enter(&store).map(|_entered| {
-            let instance = Instance::new(&mut store, &self.module, &imports).map_err(|e| match e {
-                wasmer::InstantiationError::Start(trap) => trap,
-                other => RuntimeError::new(other.to_string()),
-            })?;
+            let instance =
+                Instance::new(&mut store, &self.module, &imports).map_err(|e| match e {
+                    wasmer::InstantiationError::Start(trap) => trap,
+                    other => RuntimeError::new(other.to_string()),
+                })?;
             if let Some(fuel) = self.fuel {
                 metering::set_remaining_points(&mut store, &instance, fuel);
             }

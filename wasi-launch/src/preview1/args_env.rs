@@ -53,7 +53,11 @@ pub(super) fn args_sizes_get(
     })
 }
 
-pub(super) fn args_get(mut env: FunctionEnvMut<'_, ThreadEnv>, argv: GuestPtr, buf: GuestPtr) -> i32 {
+pub(super) fn args_get(
+    mut env: FunctionEnvMut<'_, ThreadEnv>,
+    argv: GuestPtr,
+    buf: GuestPtr,
+) -> i32 {
     host_call(&mut env, "args_get", |state, mem| {
         copy(mem, state.config.args_table(), argv, buf)
     })

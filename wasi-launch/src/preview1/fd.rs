@@ -121,7 +121,11 @@ pub(super) fn fd_tell(mut env: FunctionEnvMut<'_, ThreadEnv>, fd: u32, out: Gues
     })
 }
 
-pub(super) fn fd_prestat_get(mut env: FunctionEnvMut<'_, ThreadEnv>, fd: u32, out: GuestPtr) -> i32 {
+pub(super) fn fd_prestat_get(
+    mut env: FunctionEnvMut<'_, ThreadEnv>,
+    fd: u32,
+    out: GuestPtr,
+) -> i32 {
     host_call(&mut env, "fd_prestat_get", |state, mem| {
         mem.check_range(out, PRESTAT_SIZE as u64)?;
         let entry = state.world.fds().get(fd).map_err(Errno::from)?;

@@ -183,7 +183,11 @@ pub(super) fn fd_fdstat_set_rights(
     })
 }
 
-pub(super) fn fd_filestat_get(mut env: FunctionEnvMut<'_, ThreadEnv>, fd: u32, out: GuestPtr) -> i32 {
+pub(super) fn fd_filestat_get(
+    mut env: FunctionEnvMut<'_, ThreadEnv>,
+    fd: u32,
+    out: GuestPtr,
+) -> i32 {
     host_call(&mut env, "fd_filestat_get", |state, mem| {
         mem.check_range(out, u64::from(FILESTAT_SIZE))?;
         let entry = state.world.fds_mut().get_mut(fd).map_err(Errno::from)?;

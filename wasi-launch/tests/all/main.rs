@@ -15,3 +15,4 @@ mod conformance;
 mod launch;
 mod limits;
 mod packages;
+mod threads;
