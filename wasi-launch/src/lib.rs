@@ -62,6 +62,12 @@
 //!   ids.
 //! - `interrupt`: stopping a guest from outside ([`InterruptHandle`], the
 //!   timeout's timer thread) and why it stopped ([`StopReason`]).
+//! - `threads` and `state`: wasi-threads (`wasi`.`thread-spawn` with a
+//!   shared memory): every thread is an instance of the module in a store
+//!   of its own, sharing one locked [`WasiEnv`] (fd table, file positions,
+//!   captures) and holding a control-plane permit; the first exit, trap or
+//!   limit in any thread ends the environment, every thread is stopped and
+//!   joined before `run` returns.
 //!
 //! # Limits
 //!

@@ -684,3 +684,28 @@ fn sigint_and_sigterm_stop_the_guest_and_exit_130_and_143() {
         );
     }
 }
+
+/// Issue 14: `proc_exit` in a thread ends `wasi-run` with its code while
+/// `_start` is blocked reading a stdin pipe that stays open; `-W
+/// max-threads=1` (only the main task) makes the spawn fail instead.
+#[test]
+fn thread_exit_ends_the_run_while_main_reads_stdin_and_max_threads_caps_spawns() {
+    use std::process::Stdio;
+    let started = std::time::Instant::now();
+    let mut run = WasiRun::new().arg(guest("thread_exit_while_main_reads_stdin"));
+    run.cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = run.cmd.spawn().expect("wasi-run starts");
+    let stdin = child.stdin.take();
+    let out = child.wait_with_output().expect("wasi-run ends");
+    drop(stdin);
+    assert_eq!(code(&out), 42, "{}", stderr(&out));
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    let out = WasiRun::new()
+        .args(["-W", "max-threads=1"])
+        .arg(guest("thread_exit_while_main_reads_stdin"))
+        .output();
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+}
