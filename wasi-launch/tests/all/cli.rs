@@ -76,6 +76,21 @@ impl WasiRun {
         self
     }
 
+    /// Runs to completion with stdin a pipe that stays open (and is never
+    /// written) until wasi-run has exited.
+    fn output_with_open_stdin(mut self) -> Output {
+        use std::process::Stdio;
+        self.cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = self.cmd.spawn().expect("wasi-run starts");
+        let stdin = child.stdin.take();
+        let out = child.wait_with_output().expect("wasi-run ends");
+        drop(stdin);
+        out
+    }
+
     /// Runs to completion and checks that stderr carries no Rust panic.
     fn output(mut self) -> Output {
         let out = self.cmd.output().expect("wasi-run starts");
@@ -529,31 +544,27 @@ fn inherited_stdin_read_ahead_is_visible_to_poll() {
 #[test]
 fn fuel_and_timeout_stop_a_loop_with_134_naming_the_limit() {
     let spin = guest("spin_after_output");
-    let out = WasiRun::new()
-        .args(["-W", "fuel=100000"])
-        .arg(&spin)
-        .output();
-    assert_eq!(code(&out), 134, "{}", stderr(&out));
-    assert_eq!(out.stdout, b"before\n");
-    assert_eq!(
-        stderr(&out),
-        "wasi-run: guest ran out of fuel (fuel=100000)\n"
-    );
-    let out = WasiRun::new()
-        .args(["--wasm", "timeout=300ms,max-open-fds=64"])
-        .arg(&spin)
-        .output();
-    assert_eq!(code(&out), 134, "{}", stderr(&out));
-    assert_eq!(out.stdout, b"before\n");
-    assert_eq!(
-        stderr(&out),
-        "wasi-run: guest timed out after 300ms (timeout)\n"
-    );
+    for (flag, limits, line) in [
+        (
+            "-W",
+            "fuel=100000",
+            "wasi-run: guest ran out of fuel (fuel=100000)\n",
+        ),
+        (
+            "--wasm",
+            "timeout=300ms,max-open-fds=64",
+            "wasi-run: guest timed out after 300ms (timeout)\n",
+        ),
+    ] {
+        let out = WasiRun::new().args([flag, limits]).arg(&spin).output();
+        assert_eq!(code(&out), 134, "{}", stderr(&out));
+        assert_eq!(out.stdout, b"before\n");
+        assert_eq!(stderr(&out), line);
+    }
 }
 
 #[test]
 fn timeout_stops_a_guest_asleep_or_blocked_on_a_stdin_pipe() {
-    use std::process::Stdio;
     let started = std::time::Instant::now();
     let out = WasiRun::new()
         .args(["-W", "timeout=1"])
@@ -566,17 +577,10 @@ fn timeout_stops_a_guest_asleep_or_blocked_on_a_stdin_pipe() {
         stderr(&out)
     );
     // stdin is a pipe this test keeps open and never writes.
-    let mut run = WasiRun::new()
+    let out = WasiRun::new()
         .args(["-W", "timeout=300ms"])
-        .arg(guest("read_one_stdin_byte"));
-    run.cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = run.cmd.spawn().expect("wasi-run starts");
-    let stdin = child.stdin.take();
-    let out = child.wait_with_output().expect("wasi-run ends");
-    drop(stdin);
+        .arg(guest("read_one_stdin_byte"))
+        .output_with_open_stdin();
     assert_eq!(code(&out), 134, "{}", stderr(&out));
     assert!(stderr(&out).contains("timed out"), "{}", stderr(&out));
     assert!(started.elapsed() < std::time::Duration::from_secs(60));
@@ -690,17 +694,10 @@ fn sigint_and_sigterm_stop_the_guest_and_exit_130_and_143() {
 /// max-threads=1` (only the main task) makes the spawn fail instead.
 #[test]
 fn thread_exit_ends_the_run_while_main_reads_stdin_and_max_threads_caps_spawns() {
-    use std::process::Stdio;
     let started = std::time::Instant::now();
-    let mut run = WasiRun::new().arg(guest("thread_exit_while_main_reads_stdin"));
-    run.cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = run.cmd.spawn().expect("wasi-run starts");
-    let stdin = child.stdin.take();
-    let out = child.wait_with_output().expect("wasi-run ends");
-    drop(stdin);
+    let out = WasiRun::new()
+        .arg(guest("thread_exit_while_main_reads_stdin"))
+        .output_with_open_stdin();
     assert_eq!(code(&out), 42, "{}", stderr(&out));
     assert!(started.elapsed() < std::time::Duration::from_secs(60));
     let out = WasiRun::new()
