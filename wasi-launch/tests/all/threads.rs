@@ -15,6 +15,7 @@ const IMPORTS: &str = r#"
   (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
   (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
   (memory (import "env" "memory") 1 1 shared)
   (export "memory" (memory 0))"#;
 
@@ -233,4 +234,55 @@ fn the_memory_cap_bounds_the_shared_memory() {
         matches!(status, Err(LaunchError::MemoryLimit { .. })),
         "{status:?}"
     );
+}
+
+/// Eight threads append 100 lines each to one host file through one fd
+/// (opened by `_start` with O_APPEND in a host preopen at fd 3): the file
+/// holds every line, whole.
+#[test]
+fn eight_threads_append_to_one_file_and_nothing_is_lost() {
+    let wat = module(
+        r#"
+  (data (i32.const 512) "0123456789\n")
+  (data (i32.const 600) "out.txt")
+  (func (export "wasi_thread_start") (param $tid i32) (param $arg i32) (local $i i32) (local $io i32)
+    (local.set $io (i32.add (i32.const 1024) (i32.mul (local.get $arg) (i32.const 16))))
+    (i32.store (local.get $io) (i32.const 512))
+    (i32.store (i32.add (local.get $io) (i32.const 4)) (i32.const 11))
+    (loop $l
+      (drop (call $write (i32.load (i32.const 8)) (local.get $io) (i32.const 1) (i32.add (local.get $io) (i32.const 8))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 100))))
+    (drop (i32.atomic.rmw.add (i32.const 0) (i32.const 1)))
+    (drop (memory.atomic.notify (i32.const 0) (i32.const 1))))
+  (func (export "_start") (local $n i32) (local $c i32) (local $err i32)
+    ;; path_open(3, 0, "out.txt", O_CREAT, FD_WRITE, 0, FDFLAGS_APPEND, &fd at 8)
+    (local.set $err (call $open (i32.const 3) (i32.const 0) (i32.const 600) (i32.const 7)
+      (i32.const 1) (i64.const 64) (i64.const 0) (i32.const 1) (i32.const 8)))
+    (if (local.get $err) (then (call $exit (i32.add (i32.const 200) (local.get $err)))))
+    (loop $s
+      (if (i32.le_s (call $spawn (local.get $n)) (i32.const 0)) (then (call $exit (i32.const 100))))
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (br_if $s (i32.lt_u (local.get $n) (i32.const 8))))
+    (loop $w
+      (local.set $c (i32.atomic.load (i32.const 0)))
+      (if (i32.lt_u (local.get $c) (i32.const 8))
+        (then (drop (memory.atomic.wait32 (i32.const 0) (local.get $c) (i64.const -1))) (br $w))))
+    (call $exit (i32.atomic.load (i32.const 0))))"#,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let launcher = Launcher::new();
+    let mut b = ConfigBuilder::new("threads");
+    b.preopen(
+        wasi_config::PreopenSpec::host(dir.path())
+            .guest_path("/out")
+            .permissions(wasi_config::Permissions::ALL),
+    );
+    let env = launcher.environment(b.validate().unwrap()).unwrap();
+    let module = env.load_module(wat.as_bytes()).unwrap();
+    assert_eq!(env.run(&module).unwrap(), ExitStatus::Exited(8));
+    assert_eq!(launcher.control_plane().running(), 0);
+    let written = std::fs::read(dir.path().join("out.txt")).unwrap();
+    assert_eq!(written.len(), 8 * 100 * 11);
+    assert!(written.chunks(11).all(|line| line == b"0123456789\n"));
 }
