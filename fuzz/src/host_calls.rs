@@ -58,9 +58,10 @@ use std::sync::{Arc, OnceLock};
 
 use arbitrary::{Arbitrary, Unstructured};
 use wasi_config::{Capabilities, Config, ConfigBuilder, PreopenSpec, SANDBOX_FS};
-use wasi_fs_setup::{Access, DirHandle, OpenFlags, Opened, StdioSlot, World};
+use wasi_fs_setup::{Access, DirHandle, OpenFlags, Opened, StdioSlot, VirtualFs, World};
 use wasi_launch::{
-    Compiler, DefaultRuntime, FixedClock, Launcher, StopReason, Termination, WasiInstance,
+    Compiler, DefaultRuntime, Environment, ExitStatus, FixedClock, InterruptHandle, Launcher,
+    StopReason, Termination, WasiInstance,
 };
 use wasmer::{Memory, Module, Store, TypedFunction};
 
@@ -1052,6 +1053,13 @@ pub struct Trace {
     /// The limit that stopped the guest, if one did (only fuel can here:
     /// [`StopReason::FuelExhausted`] with the run's fuel).
     pub stopped: Option<StopReason>,
+    /// Threaded mode only: each call the worker thread made and what it
+    /// returned, or `None` if it ended the environment or its result was
+    /// not collected (the run ended first).
+    pub worker_calls: Vec<(Call, Option<i32>)>,
+    /// Threaded mode only: how the environment ended, as
+    /// [`WasiInstance::start`] reports it after the plan.
+    pub status: Option<ExitStatus>,
 }
 
 impl Trace {
@@ -1084,8 +1092,8 @@ fn shared() -> &'static (Launcher, Module) {
 
 /// The configuration of a run: fixed args and env, the sandbox preopen at
 /// fd 3 and the host preopen `host_dir` at fd 4, both read-write-create,
-/// memory capped at [`MEMORY_LIMIT`] and `fuel` units of fuel.
-fn config(host_dir: &Path, fuel: u64) -> Config {
+/// memory capped at `memory_limit` and `fuel` units of fuel.
+fn config(host_dir: &Path, fuel: u64, memory_limit: u64) -> Config {
     let mut b = ConfigBuilder::new("host-calls");
     b.arg(&b"\xff\xfe"[..]).arg("").arg("two words");
     b.env("KEY", "value")
@@ -1104,7 +1112,7 @@ fn config(host_dir: &Path, fuel: u64) -> Config {
     );
     b.capabilities(
         Capabilities::default()
-            .with_max_memory_bytes(MEMORY_LIMIT)
+            .with_max_memory_bytes(memory_limit)
             .with_fuel(fuel),
     );
     b.validate().expect("a valid configuration")
@@ -1130,14 +1138,19 @@ pub fn trace_host_calls(plan: &HostCallPlan) -> Trace {
     trace_with_fuel(plan, FUEL)
 }
 
-/// [`trace_host_calls`] with `fuel` units of fuel instead of [`FUEL`].
-fn trace_with_fuel(plan: &HostCallPlan, fuel: u64) -> Trace {
-    let (launcher, module) = shared();
-    let host = HostTree::new();
+/// The environment of a run over `host`'s preopen, with `plan`'s stdin,
+/// captured stdout and stderr, the sandbox budget and the fixed clock.
+fn environment(
+    launcher: &Launcher,
+    host: &HostTree,
+    plan: &HostCallPlan,
+    fuel: u64,
+    memory_limit: u64,
+) -> Environment {
     let (stdout, _) = StdioSlot::capture_with_limit(CAPTURE_LIMIT);
     let (stderr, _) = StdioSlot::capture_with_limit(CAPTURE_LIMIT);
-    let env = launcher
-        .environment_with(config(&host.preopen, fuel), |w| {
+    launcher
+        .environment_with(config(&host.preopen, fuel, memory_limit), |w| {
             w.stdin(StdioSlot::from_bytes(plan.stdin.clone()))
                 .stdout(stdout)
                 .stderr(stderr)
@@ -1146,42 +1159,22 @@ fn trace_with_fuel(plan: &HostCallPlan, fuel: u64) -> Trace {
         .expect("the environment builds")
         .with_runtime(Arc::new(
             DefaultRuntime::new().with_clock(Arc::new(FixedClock::new(CLOCK_START))),
-        ));
+        ))
+}
+
+/// [`trace_host_calls`] with `fuel` units of fuel instead of [`FUEL`].
+fn trace_with_fuel(plan: &HostCallPlan, fuel: u64) -> Trace {
+    let (launcher, module) = shared();
+    let host = HostTree::new();
+    let env = environment(launcher, &host, plan, fuel, MEMORY_LIMIT);
     let sandbox = SandboxTree::seed(env.world());
     // The environment's store applies the memory limit.
     let mut store = env.store();
     let instance = env
         .instantiate(module, &mut store)
         .expect("the dispatcher instantiates");
-    let exports = &instance.instance().exports;
-    let memory = exports.get_memory("memory").expect("memory").clone();
-    let dispatch = exports
-        .get_typed_function(&store, "call")
-        .expect("the dispatcher exports call");
-    let paths = PathSlots::initial(&memory, &store);
-    let mut run = Run {
-        store,
-        instance,
-        memory,
-        dispatch,
-        paths,
-        abs: host.outer.as_os_str().as_bytes().to_vec(),
-        largest_sandbox_growth: 0,
-        fuel,
-        stopped: None,
-    };
-
-    for (dir, fd) in [(3, SANDBOX_FILE_FD), (4, HOST_FILE_FD)] {
-        let open = opening_call(dir);
-        let result = run.call(&open);
-        assert_eq!(result, Some(0), "the oracle's own {open} failed");
-        let opened = run.read_u32(u32::from(OUT_AREA));
-        assert_eq!(
-            opened,
-            u32::from(fd),
-            "the oracle's own {open} returned another fd"
-        );
-    }
+    let mut run = Run::new(store, instance, &host, fuel, None);
+    run.open_files();
     let mut calls = Vec::new();
     for step in plan.steps.iter().take(MAX_STEPS) {
         match step {
@@ -1207,6 +1200,418 @@ fn trace_with_fuel(plan: &HostCallPlan, fuel: u64) -> Trace {
         largest_sandbox_growth: run.largest_sandbox_growth,
         fuel_used: fuel.saturating_sub(run.fuel_left()),
         stopped: run.stopped,
+        ..Trace::default()
+    }
+}
+
+/// Threaded mode: the cap on the shared memory, two pages (see
+/// [`threaded_dispatcher`]).
+pub const THREADED_MEMORY_LIMIT: u64 = 2 * PAGE as u64;
+
+/// Threaded mode: where the worker's mailbox lies, the last 64 bytes of
+/// the second page: the state word, the main instance's "done" word, the
+/// worker's result, `which`, `p0` to `p6`, then `q0` and `q1`.
+pub const MAILBOX: u32 = 2 * PAGE - 64;
+
+/// The mailbox's state word: a job is posted.
+const POSTED: u32 = 0x504F_5354;
+/// The mailbox's state word: the worker copied the job and runs it.
+const TAKEN: u32 = 0x5441_4B4E;
+/// The mailbox's state word: the worker's result is in.
+const DONE: u32 = 0x444F_4E45;
+/// The main instance's "done" word: its own call returned.
+const MAIN_DONE: u32 = 0x4D44_4F4E;
+
+/// What the threaded dispatcher adds to the functions of `host_calls.wat`
+/// (`@` stands for [`MAILBOX`], `@N` for `MAILBOX + N`).
+///
+/// The worker (`wasi_thread_start`) loops: it waits on the state word
+/// until a job is [`POSTED`], copies it into locals and sets [`TAKEN`],
+/// calls `$call`, then waits until the main instance's done word reads
+/// [`MAIN_DONE`] before it stores its result and sets [`DONE`]. The main
+/// instance's exports: `spawn_worker` (`thread-spawn`), `post` (a job),
+/// `taken` and `done` (one wait of at most 10 ms each; 1 when the state
+/// word reads `TAKEN` / `DONE`; `done` first (re)sets the done word and,
+/// once `DONE`, makes the mailbox idle again), and an empty `_start`, so
+/// that [`WasiInstance::start`] reports how the environment ended.
+///
+/// The plan's calls can write the mailbox (page 1 is ordinary memory):
+/// nothing there is read while both calls of a pair run except the done
+/// word, which the main instance sets again on every wait, so a call
+/// that writes the mailbox cannot hang a run; only a call writing the
+/// exact magic values while the other still runs could mix up a result.
+const THREADED_ADDITIONS: &str = r#"
+  (func (export "_start"))
+  (func (export "spawn_worker") (result i32)
+    (call $thread_spawn (i32.const 0)))
+  (func (export "post")
+    (param $which i32)
+    (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $p4 i32) (param $p5 i32) (param $p6 i32)
+    (param $q0 i64) (param $q1 i64)
+    (i32.store (i32.const @12) (local.get $which))
+    (i32.store (i32.const @16) (local.get $p0))
+    (i32.store (i32.const @20) (local.get $p1))
+    (i32.store (i32.const @24) (local.get $p2))
+    (i32.store (i32.const @28) (local.get $p3))
+    (i32.store (i32.const @32) (local.get $p4))
+    (i32.store (i32.const @36) (local.get $p5))
+    (i32.store (i32.const @40) (local.get $p6))
+    (i64.store (i32.const @48) (local.get $q0))
+    (i64.store (i32.const @56) (local.get $q1))
+    (i32.atomic.store (i32.const @4) (i32.const 0))
+    (i32.atomic.store (i32.const @) (i32.const POSTED))
+    (drop (memory.atomic.notify (i32.const @) (i32.const 1))))
+  (func (export "taken") (result i32) (local $s i32)
+    (local.set $s (i32.atomic.load (i32.const @)))
+    (if (i32.ne (local.get $s) (i32.const TAKEN))
+      (then (drop (memory.atomic.wait32 (i32.const @) (local.get $s) (i64.const 10000000)))))
+    (i32.eq (i32.atomic.load (i32.const @)) (i32.const TAKEN)))
+  (func (export "done") (result i32) (local $s i32)
+    (i32.atomic.store (i32.const @4) (i32.const MAIN_DONE))
+    (drop (memory.atomic.notify (i32.const @4) (i32.const 1)))
+    (local.set $s (i32.atomic.load (i32.const @)))
+    (if (i32.ne (local.get $s) (i32.const DONE))
+      (then (drop (memory.atomic.wait32 (i32.const @) (local.get $s) (i64.const 10000000)))))
+    (if (result i32) (i32.eq (i32.atomic.load (i32.const @)) (i32.const DONE))
+      (then
+        (i32.atomic.store (i32.const @4) (i32.const 0))
+        (i32.atomic.store (i32.const @) (i32.const 0))
+        (i32.const 1))
+      (else (i32.const 0))))
+  (func (export "wasi_thread_start") (param $tid i32) (param $arg i32)
+    (local $s i32) (local $r i32) (local $which i32)
+    (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32) (local $p4 i32) (local $p5 i32) (local $p6 i32)
+    (local $q0 i64) (local $q1 i64)
+    (loop $job
+      (block $posted
+        (loop $idle
+          (local.set $s (i32.atomic.load (i32.const @)))
+          (br_if $posted (i32.eq (local.get $s) (i32.const POSTED)))
+          (drop (memory.atomic.wait32 (i32.const @) (local.get $s) (i64.const -1)))
+          (br $idle)))
+      (local.set $which (i32.load (i32.const @12)))
+      (local.set $p0 (i32.load (i32.const @16)))
+      (local.set $p1 (i32.load (i32.const @20)))
+      (local.set $p2 (i32.load (i32.const @24)))
+      (local.set $p3 (i32.load (i32.const @28)))
+      (local.set $p4 (i32.load (i32.const @32)))
+      (local.set $p5 (i32.load (i32.const @36)))
+      (local.set $p6 (i32.load (i32.const @40)))
+      (local.set $q0 (i64.load (i32.const @48)))
+      (local.set $q1 (i64.load (i32.const @56)))
+      (i32.atomic.store (i32.const @) (i32.const TAKEN))
+      (drop (memory.atomic.notify (i32.const @) (i32.const 1)))
+      (local.set $r (call $call (local.get $which)
+        (local.get $p0) (local.get $p1) (local.get $p2) (local.get $p3)
+        (local.get $p4) (local.get $p5) (local.get $p6)
+        (local.get $q0) (local.get $q1)))
+      (block $go
+        (loop $main
+          (local.set $s (i32.atomic.load (i32.const @4)))
+          (br_if $go (i32.eq (local.get $s) (i32.const MAIN_DONE)))
+          (drop (memory.atomic.wait32 (i32.const @4) (local.get $s) (i64.const -1)))
+          (br $main)))
+      (i32.store (i32.const @8) (local.get $r))
+      (i32.atomic.store (i32.const @) (i32.const DONE))
+      (drop (memory.atomic.notify (i32.const @) (i32.const 1)))
+      (br $job)))
+"#;
+
+/// The threaded dispatcher, made from `host_calls.wat`: the same 46
+/// imports and `call` (named `$call`), then `wasi`.`thread-spawn`, a
+/// two-page shared memory imported as `env`.`memory` (page 0 as before,
+/// the mailbox at the end of page 1, see [`MAILBOX`]) and the functions of
+/// [`THREADED_ADDITIONS`].
+pub fn threaded_dispatcher() -> String {
+    let memory = "(memory (export \"memory\") 1 1)";
+    let call = "(func (export \"call\")";
+    assert!(DISPATCHER.contains(memory) && DISPATCHER.contains(call));
+    let body = DISPATCHER
+        .replace(
+            memory,
+            "(import \"wasi\" \"thread-spawn\" (func $thread_spawn (param i32) (result i32)))\n  \
+             (memory (export \"memory\") (import \"env\" \"memory\") 2 2 shared)",
+        )
+        .replace(call, "(func $call (export \"call\")");
+    let body = body
+        .trim_end()
+        .strip_suffix(')')
+        .expect("the dispatcher ends its module");
+    let additions = THREADED_ADDITIONS
+        .replace("POSTED", &POSTED.to_string())
+        .replace("TAKEN", &TAKEN.to_string())
+        .replace("MAIN_DONE", &MAIN_DONE.to_string())
+        .replace("DONE", &DONE.to_string());
+    // `@N` first, then the bare `@`.
+    let mut additions = additions;
+    for offset in [4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 48, 56] {
+        additions = additions.replace(
+            &format!("(i32.const @{offset})"),
+            &format!("(i32.const {})", MAILBOX + offset),
+        );
+    }
+    let additions = additions.replace("(i32.const @)", &format!("(i32.const {MAILBOX})"));
+    format!("{body}{additions})\n")
+}
+
+/// The threaded dispatcher compiled with fuel metering on the launcher of
+/// [`shared`].
+fn shared_threaded() -> &'static Module {
+    static THREADED: OnceLock<Module> = OnceLock::new();
+    THREADED.get_or_init(|| {
+        shared()
+            .0
+            .load_module(threaded_dispatcher().as_bytes())
+            .expect("the threaded dispatcher compiles")
+    })
+}
+
+/// Runs `plan` in threaded mode and checks the property stated in the
+/// module docs, with two threads making host calls at once.
+///
+/// The threaded dispatcher ([`threaded_dispatcher`]) is instantiated with
+/// a two-page shared memory ([`THREADED_MEMORY_LIMIT`]); after the
+/// oracle's opens, the main instance spawns a worker thread (a new
+/// instance on a new OS thread, sharing the memory and the fd table, with
+/// [`FUEL`] of its own). The plan's calls then go in pairs: the first is
+/// posted to the worker, and once the worker has taken it the second runs
+/// on the main instance, at the same time; then the oracle waits for the
+/// worker's result. A call left without a partner (before a step that
+/// writes memory, or the last one) runs on the worker alone. Memory steps
+/// run while the worker is idle.
+///
+/// Checked as in single-threaded mode: every errno of either thread, no
+/// panic, the canaries and siblings, and the end: [`WasiInstance::start`]
+/// (an empty `_start`) stops and joins the worker, finishes the instance,
+/// and must report a normal end (a worker's trap is a failure).
+/// `proc_exit`, `proc_raise` or running out of fuel in the worker ends the
+/// whole environment: a normal end, like those of the main instance.
+///
+/// Not checked here: the per-call host-memory bound
+/// ([`MAX_HOST_BYTES_PER_CALL`]), since two concurrent calls share
+/// [`crate::alloc_meter`]'s counts.
+pub fn check_host_calls_threaded(plan: &HostCallPlan) {
+    trace_host_calls_threaded(plan);
+}
+
+/// [`check_host_calls_threaded`], returning what the run did:
+/// [`Trace::calls`] are the main instance's, [`Trace::worker_calls`] the
+/// worker's and [`Trace::status`] how the environment ended.
+pub fn trace_host_calls_threaded(plan: &HostCallPlan) -> Trace {
+    let (launcher, _) = shared();
+    let module = shared_threaded();
+    let host = HostTree::new();
+    let env = environment(launcher, &host, plan, FUEL, THREADED_MEMORY_LIMIT);
+    let sandbox = SandboxTree::seed(env.world());
+    let vfs = Arc::clone(
+        env.world()
+            .filesystem(SANDBOX_FS)
+            .expect("the default sandbox exists"),
+    );
+    let interrupt = env.interrupt_handle();
+    let mut store = env.store();
+    let instance = env
+        .instantiate(module, &mut store)
+        .expect("the threaded dispatcher instantiates");
+    let mailbox = Mailbox::of(&instance, &store, interrupt.clone());
+    let mut run = Run::new(store, instance, &host, FUEL, Some(interrupt));
+    run.open_files();
+    let tid = mailbox
+        .spawn
+        .call(&mut run.store)
+        .expect("spawn_worker returns");
+    assert!(tid > 0, "thread-spawn failed: {tid}");
+
+    let mut calls = Vec::new();
+    let mut worker_calls = Vec::new();
+    let mut pending: Option<Call> = None;
+    for step in plan.steps.iter().take(MAX_STEPS) {
+        let going = match step {
+            Step::Call(c) if !ENDING_CALLS && c.which.ends_the_guest() => true,
+            Step::Call(c) => match pending.take() {
+                None => {
+                    pending = Some(*c);
+                    true
+                }
+                Some(a) => {
+                    let (going, worker, main) = run.pair(&mailbox, &a, Some(c));
+                    worker_calls.push((a, worker));
+                    calls.extend(main.map(|r| (*c, r)));
+                    going
+                }
+            },
+            other => {
+                let going = match pending.take() {
+                    None => true,
+                    Some(a) => {
+                        let (going, worker, _) = run.pair(&mailbox, &a, None);
+                        worker_calls.push((a, worker));
+                        going
+                    }
+                };
+                if going {
+                    run.write(other);
+                }
+                going
+            }
+        };
+        if !going {
+            break;
+        }
+    }
+    if let Some(a) = pending.take() {
+        let (_, worker, _) = run.pair(&mailbox, &a, None);
+        worker_calls.push((a, worker));
+    }
+    let fuel_used = FUEL.saturating_sub(run.fuel_left());
+    let Run {
+        mut store,
+        instance,
+        stopped,
+        ..
+    } = run;
+    let status = match instance.start(&mut store) {
+        Ok(status) => status,
+        Err(err) => panic!("the threaded run of {plan:?} ended badly: {err}"),
+    };
+    sandbox.assert_untouched_in(&vfs);
+    host.assert_untouched();
+    Trace {
+        calls,
+        fuel_used,
+        stopped,
+        worker_calls,
+        status: Some(status),
+        ..Trace::default()
+    }
+}
+
+/// How many 10 ms slices a mailbox wait takes at most (30 s) before the
+/// oracle gives up on the handshake and interrupts the environment.
+const MAX_MAILBOX_WAITS: u32 = 3000;
+
+/// The threaded dispatcher's mailbox exports (see [`THREADED_ADDITIONS`]).
+struct Mailbox {
+    spawn: TypedFunction<(), i32>,
+    post: Post,
+    taken: TypedFunction<(), i32>,
+    done: TypedFunction<(), i32>,
+    interrupt: InterruptHandle,
+}
+
+impl Mailbox {
+    fn of(instance: &WasiInstance, store: &Store, interrupt: InterruptHandle) -> Self {
+        let exports = &instance.instance().exports;
+        let get = |name: &str| {
+            exports
+                .get_function(name)
+                .unwrap_or_else(|e| panic!("the threaded dispatcher exports {name}: {e}"))
+                .clone()
+        };
+        Mailbox {
+            spawn: get("spawn_worker").typed(store).expect("spawn_worker"),
+            post: get("post").typed(store).expect("post"),
+            taken: get("taken").typed(store).expect("taken"),
+            done: get("done").typed(store).expect("done"),
+            interrupt,
+        }
+    }
+}
+
+/// How one wait of the main instance on the mailbox went.
+enum Waited {
+    /// The state word reached what was waited for.
+    Reached,
+    /// The environment or the main instance ended: the run is over.
+    Ended,
+}
+
+impl Run {
+    /// Posts `a` to the worker, runs `b` (if any) on the main instance
+    /// once the worker has taken `a`, and collects the worker's result.
+    /// Returns whether the run goes on, `a`'s result (`None`: it ended the
+    /// environment, or the run ended before it was collected) and `b`'s
+    /// (if `b` ran).
+    fn pair(
+        &mut self,
+        mailbox: &Mailbox,
+        a: &Call,
+        b: Option<&Call>,
+    ) -> (bool, Option<i32>, Option<Option<i32>>) {
+        let (args, wide) = a.values(&self.paths);
+        let posted = mailbox.post.call(
+            &mut self.store,
+            a.which as i32,
+            args[0] as i32,
+            args[1] as i32,
+            args[2] as i32,
+            args[3] as i32,
+            args[4] as i32,
+            args[5] as i32,
+            args[6] as i32,
+            wide[0],
+            wide[1],
+        );
+        if let Err(err) = posted {
+            self.helper_failed("post", &err);
+            return (false, None, None);
+        }
+        if let Waited::Ended = self.wait(mailbox, &mailbox.taken, "taken") {
+            return (false, None, None);
+        }
+        let main = b.map(|b| self.call(b));
+        if main == Some(None) {
+            // The main instance ended (or the environment did): the
+            // worker's result is not collected.
+            return (false, None, main);
+        }
+        match self.wait(mailbox, &mailbox.done, "done") {
+            Waited::Ended => (false, None, main),
+            Waited::Reached => {
+                let errno = self.read_u32(MAILBOX + 8) as i32;
+                assert!(
+                    (0..=LAST_PREVIEW1_ERRNO).contains(&errno),
+                    "{a} on the worker returned {errno}, not a preview1 errno"
+                );
+                assert!(!a.which.eq(&HostFn::ProcExit), "proc_exit returned");
+                (true, Some(errno), main)
+            }
+        }
+    }
+
+    /// Calls the mailbox export `wait` (`taken` or `done`) until it
+    /// returns 1, or the environment or the main instance ends. A plan call
+    /// that overwrote the mailbox's words with the exact markers could
+    /// leave the handshake waiting for ever: after [`MAX_MAILBOX_WAITS`]
+    /// slices the environment is interrupted instead (the run then ends
+    /// `Stopped(Interrupted)`, still checked like any other end).
+    fn wait(&mut self, mailbox: &Mailbox, wait: &TypedFunction<(), i32>, name: &str) -> Waited {
+        for _ in 0..MAX_MAILBOX_WAITS {
+            match wait.call(&mut self.store) {
+                Ok(1) => return Waited::Reached,
+                Ok(_) if mailbox.interrupt.is_stopped() => return Waited::Ended,
+                Ok(_) => {}
+                Err(err) => {
+                    self.helper_failed(name, &err);
+                    return Waited::Ended;
+                }
+            }
+        }
+        mailbox.interrupt.interrupt();
+        Waited::Ended
+    }
+
+    /// A mailbox export trapped: normal when the environment ended (its
+    /// atomics are disabled then) or the main instance ran out of fuel.
+    fn helper_failed(&mut self, name: &str, err: &wasmer::RuntimeError) {
+        if self.environment_ended() {
+            return;
+        }
+        if self.fuel_exhausted() {
+            self.stopped = Some(StopReason::FuelExhausted { fuel: self.fuel });
+            return;
+        }
+        panic!("the mailbox's {name} trapped: {err}");
     }
 }
 
@@ -1244,9 +1649,57 @@ struct Run {
     fuel: u64,
     /// See [`Trace::stopped`].
     stopped: Option<StopReason>,
+    /// Threaded mode: the environment's interrupt handle (it fires when a
+    /// thread ends the environment), and no per-call host-memory bound.
+    threaded: Option<InterruptHandle>,
 }
 
 impl Run {
+    /// A run of the dispatcher `instance`, with the initial path slots
+    /// written; `threaded` as in [`Run::threaded`].
+    fn new(
+        store: Store,
+        instance: WasiInstance,
+        host: &HostTree,
+        fuel: u64,
+        threaded: Option<InterruptHandle>,
+    ) -> Self {
+        let exports = &instance.instance().exports;
+        let memory = exports.get_memory("memory").expect("memory").clone();
+        let dispatch = exports
+            .get_typed_function(&store, "call")
+            .expect("the dispatcher exports call");
+        let paths = PathSlots::initial(&memory, &store);
+        Run {
+            store,
+            instance,
+            memory,
+            dispatch,
+            paths,
+            abs: host.outer.as_os_str().as_bytes().to_vec(),
+            largest_sandbox_growth: 0,
+            fuel,
+            stopped: None,
+            threaded,
+        }
+    }
+
+    /// The oracle's own opens of `file` in each preopen (see
+    /// [`SANDBOX_FILE_FD`]).
+    fn open_files(&mut self) {
+        for (dir, fd) in [(3, SANDBOX_FILE_FD), (4, HOST_FILE_FD)] {
+            let open = opening_call(dir);
+            let result = self.call(&open);
+            assert_eq!(result, Some(0), "the oracle's own {open} failed");
+            let opened = self.read_u32(u32::from(OUT_AREA));
+            assert_eq!(
+                opened,
+                u32::from(fd),
+                "the oracle's own {open} returned another fd"
+            );
+        }
+    }
+
     /// Carries out a step that writes guest memory.
     fn write(&mut self, step: &Step) {
         let (memory, store) = (&self.memory, &self.store);
@@ -1284,6 +1737,22 @@ impl Run {
     /// or `None` if it ended the guest.
     fn call(&mut self, c: &Call) -> Option<i32> {
         let (args, wide) = c.values(&self.paths);
+        if self.threaded.is_some() {
+            let outcome = self.dispatch.call(
+                &mut self.store,
+                c.which as i32,
+                args[0] as i32,
+                args[1] as i32,
+                args[2] as i32,
+                args[3] as i32,
+                args[4] as i32,
+                args[5] as i32,
+                args[6] as i32,
+                wide[0],
+                wide[1],
+            );
+            return self.returned(c, &args, outcome);
+        }
         let budget_before = self.sandbox_budget();
         let before = Meter::reset_peak();
         // The guest's i32 parameters carry the u32 bit patterns.
@@ -1317,6 +1786,17 @@ impl Run {
             "{c} made the host hold {peak} more bytes at its peak, {after} after \
              (allowed {allowed}; the sandbox budget grew by {grown})"
         );
+        self.returned(c, &args, outcome)
+    }
+
+    /// Checks what the call `c` with i32 parameters `args` returned: its
+    /// errno, or `None` if it ended the guest.
+    fn returned(
+        &mut self,
+        c: &Call,
+        args: &[u32; MAX_I32_PARAMS],
+        outcome: Result<i32, wasmer::RuntimeError>,
+    ) -> Option<i32> {
         match outcome {
             Ok(errno) => {
                 assert!(
@@ -1338,6 +1818,10 @@ impl Run {
                     (_, None) if self.fuel_exhausted() => {
                         self.stopped = Some(StopReason::FuelExhausted { fuel: self.fuel });
                     }
+                    // Threaded mode: the worker ended the environment (an
+                    // exit, a signal, its fuel), which stops this call too;
+                    // `start` tells a worker's trap from those afterwards.
+                    _ if self.environment_ended() => {}
                     _ => panic!("{c} trapped: {err}"),
                 }
                 None
@@ -1357,6 +1841,11 @@ impl Run {
         self.fuel_left() == 0
     }
 
+    /// Threaded mode: whether a thread ended the environment.
+    fn environment_ended(&self) -> bool {
+        self.threaded.as_ref().is_some_and(|i| i.is_stopped())
+    }
+
     /// Bytes the in-memory sandbox's budget counts now.
     fn sandbox_budget(&self) -> u64 {
         self.instance
@@ -1367,6 +1856,9 @@ impl Run {
             .map_or(0, |budget| budget.used())
     }
 }
+
+/// The threaded dispatcher's `post` export: `call`'s parameters.
+type Post = TypedFunction<(i32, i32, i32, i32, i32, i32, i32, i32, i64, i64), ()>;
 
 /// The dispatcher's `call` export.
 type Dispatch = TypedFunction<(i32, i32, i32, i32, i32, i32, i32, i32, i64, i64), i32>;
@@ -1560,9 +2052,15 @@ impl SandboxTree {
     /// Panics unless the sandbox root holds only `outside` and `sandbox`,
     /// and `outside` only the unchanged canary.
     fn assert_untouched(&self, world: &World) {
-        let vfs = world
-            .filesystem(SANDBOX_FS)
-            .expect("the default sandbox exists");
+        self.assert_untouched_in(
+            world
+                .filesystem(SANDBOX_FS)
+                .expect("the default sandbox exists"),
+        );
+    }
+
+    /// [`assert_untouched`](Self::assert_untouched) on the sandbox itself.
+    fn assert_untouched_in(&self, vfs: &Arc<VirtualFs>) {
         let names = |dir: &str| -> Vec<Vec<u8>> {
             let dir = vfs
                 .open_dir(Path::new(dir), Access::READ_ONLY)
@@ -2175,6 +2673,165 @@ mod tests {
             stopped += 1;
         }
         assert!(stopped >= 20, "only {stopped} plans made calls");
+    }
+
+    /// Threaded mode: a fixed plan of pairs of calls (opens creating
+    /// files, writes to the same and to different files, reads, listings,
+    /// directories) runs on both threads at once; every call of each
+    /// thread gets its errno, the meaningful ones succeed, and the
+    /// environment ends normally.
+    #[test]
+    fn a_fixed_threaded_plan_runs_on_both_threads() {
+        use PathTok::*;
+        let write = |fd: u8| {
+            call(
+                HostFn::FdWrite,
+                &[
+                    Arg::Small(fd),
+                    Arg::Small(0),
+                    Arg::Small(1),
+                    Arg::InPage(OUT_AREA + 16),
+                ],
+                &[],
+            )
+        };
+        let read = |fd: u8| {
+            call(
+                HostFn::FdRead,
+                &[
+                    Arg::Small(fd),
+                    Arg::Small(8),
+                    Arg::Small(1),
+                    Arg::InPage(OUT_AREA + 24),
+                ],
+                &[],
+            )
+        };
+        let typical = |which: HostFn, fd: u8, slot: u8| {
+            Step::Call(typical_call(which, fd, slot, Arg64::Small(2)))
+        };
+        let mkdir = |fd: u8| {
+            call(
+                HostFn::PathCreateDirectory,
+                &[Arg::Small(fd), Arg::Path(3), Arg::PathLen(3)],
+                &[],
+            )
+        };
+        let steps = vec![
+            Step::Iovec {
+                at: 0,
+                buf: Arg::InPage(DATA_AREA),
+                len: Arg::Small(16),
+            },
+            Step::Iovec {
+                at: 8,
+                buf: Arg::InPage(DATA_AREA + 512),
+                len: Arg::Small(16),
+            },
+            path(3, &[Sub, Slash, New]),
+            // Pairs: the first call runs on the worker, the second on the
+            // main instance.
+            open(3, 2, true),
+            open(4, 2, true),
+            write(SANDBOX_FILE_FD),
+            write(HOST_FILE_FD),
+            write(HOST_FILE_FD),
+            write(HOST_FILE_FD),
+            write(SANDBOX_FILE_FD),
+            write(SANDBOX_FILE_FD),
+            read(SANDBOX_FILE_FD),
+            read(HOST_FILE_FD),
+            mkdir(3),
+            mkdir(4),
+            typical(HostFn::PathFilestatGet, 3, 0),
+            typical(HostFn::PathFilestatGet, 4, 0),
+            typical(HostFn::FdReaddir, 4, 0),
+            typical(HostFn::FdReaddir, 3, 0),
+            typical(HostFn::FdPwrite, SANDBOX_FILE_FD, 0),
+            typical(HostFn::FdPread, HOST_FILE_FD, 0),
+            typical(HostFn::ClockTimeGet, 1, 0),
+            typical(HostFn::RandomGet, 0, 0),
+            typical(HostFn::FdFilestatGet, HOST_FILE_FD, 0),
+            typical(HostFn::FdFdstatGet, SANDBOX_FILE_FD, 0),
+            typical(HostFn::PathUnlinkFile, 4, 2),
+            typical(HostFn::PathUnlinkFile, 3, 2),
+            typical(HostFn::SchedYield, 0, 0),
+            typical(HostFn::EnvironSizesGet, 0, 0),
+        ];
+        let trace = trace_host_calls_threaded(&HostCallPlan {
+            steps,
+            stdin: b"input".to_vec(),
+        });
+        assert_eq!(trace.status, Some(ExitStatus::Exited(0)));
+        assert_eq!(trace.stopped, None);
+        assert_eq!(trace.calls.len(), 13);
+        assert_eq!(trace.worker_calls.len(), 13);
+        for (c, result) in trace.calls.iter().chain(&trace.worker_calls) {
+            let errno = result.unwrap_or_else(|| panic!("{c} got no result"));
+            if c.which != HostFn::FdRead && c.which != HostFn::FdPread {
+                assert_eq!(errno, 0, "{c}");
+            }
+        }
+        let main: Vec<_> = trace.calls.iter().map(|(c, _)| c.which).collect();
+        let worker: Vec<_> = trace.worker_calls.iter().map(|(c, _)| c.which).collect();
+        for which in [
+            HostFn::PathOpen,
+            HostFn::FdWrite,
+            HostFn::PathCreateDirectory,
+            HostFn::PathUnlinkFile,
+        ] {
+            assert!(
+                main.contains(&which) && worker.contains(&which),
+                "{which:?}"
+            );
+        }
+    }
+
+    /// Threaded mode: `proc_exit` on the worker ends the environment with
+    /// its code, a normal end (not under AddressSanitizer, see
+    /// `ENDING_CALLS`).
+    #[test]
+    fn proc_exit_on_the_worker_ends_the_environment() {
+        if !ENDING_CALLS {
+            return;
+        }
+        let steps = vec![
+            call(HostFn::ProcExit, &[Arg::Small(7)], &[]),
+            call(HostFn::SchedYield, &[], &[]),
+            call(HostFn::SchedYield, &[], &[]),
+            call(HostFn::SchedYield, &[], &[]),
+        ];
+        let trace = trace_host_calls_threaded(&HostCallPlan {
+            steps,
+            stdin: Vec::new(),
+        });
+        assert_eq!(trace.status, Some(ExitStatus::Exited(7)));
+        assert_eq!(trace.worker_calls.len(), 1);
+        assert_eq!(trace.worker_calls[0].1, None);
+    }
+
+    /// Threaded mode on fuzzed seeds: the property holds, and both threads
+    /// make calls.
+    #[test]
+    fn fixed_seeds_hold_the_property_threaded() {
+        let (mut main, mut worker) = (0, 0);
+        for plan in plans(0..60) {
+            let trace = trace_host_calls_threaded(&plan);
+            main += trace.calls.len();
+            worker += trace.worker_calls.len();
+        }
+        assert!(main > 100, "the main instance made only {main} calls");
+        assert!(worker > 200, "the worker made only {worker} calls");
+    }
+
+    /// A longer threaded run for local use:
+    /// `cargo test -p wasi-env-fuzz -- --ignored threaded`.
+    #[test]
+    #[ignore = "slow; the fuzz target covers this ground"]
+    fn many_seeds_hold_the_property_threaded() {
+        for plan in plans(300..5_300) {
+            check_host_calls_threaded(&plan);
+        }
     }
 
     /// The oracle's outside check sees a change beside the host preopen.
