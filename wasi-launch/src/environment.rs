@@ -175,14 +175,14 @@ impl Environment {
         let imports = match threads::is_threaded(module) {
             false => preview1::imports_for(store, &env, module),
             true => {
-                let (group, memory) = match thread_group(module, store, &shared, plane, caps.fuel())
-                {
-                    Ok(made) => made,
-                    Err(e) => {
-                        let _ = abandon(&env, store);
-                        return Err(e);
-                    }
-                };
+                let (group, memory) =
+                    match thread_group(module, store, &shared, plane, caps.fuel(), metered) {
+                        Ok(made) => made,
+                        Err(e) => {
+                            let _ = abandon(&env, store);
+                            return Err(e);
+                        }
+                    };
                 let imports = group.imports(store, &env, &memory);
                 let thread = env.as_mut(store);
                 thread.memory = Some(memory);
@@ -287,6 +287,7 @@ fn thread_group(
     shared: &Arc<Shared>,
     plane: crate::ControlPlane,
     fuel: Option<u64>,
+    metered: bool,
 ) -> Result<(Arc<ThreadGroup>, wasmer::Memory), LaunchError> {
     let Some((import_module, name, ty)) = threads::memory_import(module) else {
         return Err(LaunchError::Threads {
@@ -316,6 +317,7 @@ fn thread_group(
         plane,
         shared: Arc::clone(shared),
         fuel,
+        metered,
     });
     Ok((group, memory))
 }

@@ -92,6 +92,9 @@ pub(crate) struct ThreadGroup {
     plane: ControlPlane,
     shared: Arc<Shared>,
     fuel: Option<u64>,
+    /// Whether the module was compiled with fuel metering (each thread then
+    /// gets the configured fuel, or as good as unlimited without one).
+    metered: bool,
     thread_start: bool,
     next_tid: AtomicU32,
     threads: Mutex<Vec<JoinHandle<()>>>,
@@ -122,6 +125,7 @@ pub(crate) struct GroupParts {
     pub(crate) plane: ControlPlane,
     pub(crate) shared: Arc<Shared>,
     pub(crate) fuel: Option<u64>,
+    pub(crate) metered: bool,
 }
 
 impl ThreadGroup {
@@ -136,6 +140,7 @@ impl ThreadGroup {
             plane: parts.plane,
             shared: parts.shared,
             fuel: parts.fuel,
+            metered: parts.metered,
             next_tid: AtomicU32::new(1),
             threads: Mutex::new(Vec::new()),
             ending: Mutex::new(None),
@@ -261,8 +266,9 @@ impl ThreadGroup {
                     wasmer::InstantiationError::Start(trap) => trap,
                     other => RuntimeError::new(other.to_string()),
                 })?;
-            if let Some(fuel) = self.fuel {
-                metering::set_remaining_points(&mut store, &instance, fuel);
+            if self.metered {
+                let points = self.fuel.unwrap_or(u64::MAX);
+                metering::set_remaining_points(&mut store, &instance, points);
             }
             let start = instance
                 .exports

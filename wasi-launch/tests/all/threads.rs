@@ -286,3 +286,41 @@ fn eight_threads_append_to_one_file_and_nothing_is_lost() {
     assert_eq!(written.len(), 8 * 100 * 11);
     assert!(written.chunks(11).all(|line| line == b"0123456789\n"));
 }
+
+/// Fuel applies to every thread: a thread spinning for ever runs out of
+/// the configured fuel and ends the environment as out of fuel, while a
+/// metered module run without fuel lets its threads run to their end.
+#[test]
+fn fuel_stops_a_spinning_thread_and_metered_threads_without_fuel_run() {
+    let spin = module(
+        r#"
+  (func (export "wasi_thread_start") (param i32 i32) (loop br 0))
+  (func (export "_start")
+    (drop (call $spawn (i32.const 0)))
+    (drop (memory.atomic.wait32 (i32.const 0) (i32.const 0) (i64.const -1))))"#,
+    );
+    let (status, _, _) = run(&spin, Capabilities::default().with_fuel(1_000_000));
+    assert_eq!(
+        status.unwrap(),
+        ExitStatus::Stopped(StopReason::FuelExhausted { fuel: 1_000_000 })
+    );
+    // A metered launcher, no fuel: the thread counts and notifies.
+    let counts = module(
+        r#"
+  (func (export "wasi_thread_start") (param i32 i32)
+    (drop (i32.atomic.rmw.add (i32.const 0) (i32.const 1)))
+    (drop (memory.atomic.notify (i32.const 0) (i32.const 1))))
+  (func (export "_start")
+    (drop (call $spawn (i32.const 0)))
+    (loop $w
+      (if (i32.eqz (i32.atomic.load (i32.const 0)))
+        (then (drop (memory.atomic.wait32 (i32.const 0) (i32.const 0) (i64.const -1))) (br $w))))
+    (call $exit (i32.atomic.load (i32.const 0))))"#,
+    );
+    let launcher = Launcher::new().metered().unwrap();
+    let env = launcher
+        .environment(ConfigBuilder::new("t").validate().unwrap())
+        .unwrap();
+    let metered = env.load_module(counts.as_bytes()).unwrap();
+    assert_eq!(env.run(&metered).unwrap(), ExitStatus::Exited(1));
+}
