@@ -44,24 +44,26 @@ fn run(
     (status, out, launcher)
 }
 
-/// Eight threads each write 100 lines to stdout and count themselves done;
-/// `_start` waits for all eight and exits with the count.
-#[test]
-fn eight_threads_write_to_one_capture_and_nothing_is_lost() {
-    let wat = module(
+/// A guest whose eight threads each write 100 lines of `0123456789\n` to
+/// the fd `fd` (a WAT expression) and count themselves done; `_start` runs
+/// `prelude`, spawns them, waits for all eight and exits with the count.
+fn eight_writers(fd: &str, prelude: &str) -> String {
+    module(&format!(
         r#"
   (data (i32.const 512) "0123456789\n")
+  (data (i32.const 600) "out.txt")
   (func (export "wasi_thread_start") (param $tid i32) (param $arg i32) (local $i i32) (local $io i32)
     (local.set $io (i32.add (i32.const 1024) (i32.mul (local.get $arg) (i32.const 16))))
     (i32.store (local.get $io) (i32.const 512))
     (i32.store (i32.add (local.get $io) (i32.const 4)) (i32.const 11))
     (loop $l
-      (drop (call $write (i32.const 1) (local.get $io) (i32.const 1) (i32.add (local.get $io) (i32.const 8))))
+      (drop (call $write {fd} (local.get $io) (i32.const 1) (i32.add (local.get $io) (i32.const 8))))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $l (i32.lt_u (local.get $i) (i32.const 100))))
     (drop (i32.atomic.rmw.add (i32.const 0) (i32.const 1)))
     (drop (memory.atomic.notify (i32.const 0) (i32.const 1))))
-  (func (export "_start") (local $n i32) (local $c i32)
+  (func (export "_start") (local $n i32) (local $c i32) (local $err i32)
+    {prelude}
     (loop $s
       (if (i32.le_s (call $spawn (local.get $n)) (i32.const 0)) (then (call $exit (i32.const 100))))
       (local.set $n (i32.add (local.get $n) (i32.const 1)))
@@ -70,13 +72,22 @@ fn eight_threads_write_to_one_capture_and_nothing_is_lost() {
       (local.set $c (i32.atomic.load (i32.const 0)))
       (if (i32.lt_u (local.get $c) (i32.const 8))
         (then (drop (memory.atomic.wait32 (i32.const 0) (local.get $c) (i64.const -1))) (br $w))))
-    (call $exit (i32.atomic.load (i32.const 0))))"#,
-    );
-    let (status, out, launcher) = run(&wat, Capabilities::default());
-    assert_eq!(status.unwrap(), ExitStatus::Exited(8));
-    let written = out.contents();
+    (call $exit (i32.atomic.load (i32.const 0))))"#
+    ))
+}
+
+/// What [`eight_writers`] must have written: every line, whole.
+fn assert_eight_hundred_lines(written: &[u8]) {
     assert_eq!(written.len(), 8 * 100 * 11);
     assert!(written.chunks(11).all(|line| line == b"0123456789\n"));
+}
+
+#[test]
+fn eight_threads_write_to_one_capture_and_nothing_is_lost() {
+    let wat = eight_writers("(i32.const 1)", "");
+    let (status, out, launcher) = run(&wat, Capabilities::default());
+    assert_eq!(status.unwrap(), ExitStatus::Exited(8));
+    assert_eight_hundred_lines(&out.contents());
     // The main task and its eight threads each held a permit.
     assert!(launcher.control_plane().peak() >= 2);
 }
@@ -241,35 +252,11 @@ fn the_memory_cap_bounds_the_shared_memory() {
 /// holds every line, whole.
 #[test]
 fn eight_threads_append_to_one_file_and_nothing_is_lost() {
-    let wat = module(
-        r#"
-  (data (i32.const 512) "0123456789\n")
-  (data (i32.const 600) "out.txt")
-  (func (export "wasi_thread_start") (param $tid i32) (param $arg i32) (local $i i32) (local $io i32)
-    (local.set $io (i32.add (i32.const 1024) (i32.mul (local.get $arg) (i32.const 16))))
-    (i32.store (local.get $io) (i32.const 512))
-    (i32.store (i32.add (local.get $io) (i32.const 4)) (i32.const 11))
-    (loop $l
-      (drop (call $write (i32.load (i32.const 8)) (local.get $io) (i32.const 1) (i32.add (local.get $io) (i32.const 8))))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br_if $l (i32.lt_u (local.get $i) (i32.const 100))))
-    (drop (i32.atomic.rmw.add (i32.const 0) (i32.const 1)))
-    (drop (memory.atomic.notify (i32.const 0) (i32.const 1))))
-  (func (export "_start") (local $n i32) (local $c i32) (local $err i32)
-    ;; path_open(3, 0, "out.txt", O_CREAT, FD_WRITE, 0, FDFLAGS_APPEND, &fd at 8)
-    (local.set $err (call $open (i32.const 3) (i32.const 0) (i32.const 600) (i32.const 7)
+    // path_open(3, 0, "out.txt", O_CREAT, FD_WRITE, 0, FDFLAGS_APPEND, &fd at 8)
+    let open = r#"(local.set $err (call $open (i32.const 3) (i32.const 0) (i32.const 600) (i32.const 7)
       (i32.const 1) (i64.const 64) (i64.const 0) (i32.const 1) (i32.const 8)))
-    (if (local.get $err) (then (call $exit (i32.add (i32.const 200) (local.get $err)))))
-    (loop $s
-      (if (i32.le_s (call $spawn (local.get $n)) (i32.const 0)) (then (call $exit (i32.const 100))))
-      (local.set $n (i32.add (local.get $n) (i32.const 1)))
-      (br_if $s (i32.lt_u (local.get $n) (i32.const 8))))
-    (loop $w
-      (local.set $c (i32.atomic.load (i32.const 0)))
-      (if (i32.lt_u (local.get $c) (i32.const 8))
-        (then (drop (memory.atomic.wait32 (i32.const 0) (local.get $c) (i64.const -1))) (br $w))))
-    (call $exit (i32.atomic.load (i32.const 0))))"#,
-    );
+    (if (local.get $err) (then (call $exit (i32.add (i32.const 200) (local.get $err)))))"#;
+    let wat = eight_writers("(i32.load (i32.const 8))", open);
     let dir = tempfile::tempdir().unwrap();
     let launcher = Launcher::new();
     let mut b = ConfigBuilder::new("threads");
@@ -282,9 +269,7 @@ fn eight_threads_append_to_one_file_and_nothing_is_lost() {
     let module = env.load_module(wat.as_bytes()).unwrap();
     assert_eq!(env.run(&module).unwrap(), ExitStatus::Exited(8));
     assert_eq!(launcher.control_plane().running(), 0);
-    let written = std::fs::read(dir.path().join("out.txt")).unwrap();
-    assert_eq!(written.len(), 8 * 100 * 11);
-    assert!(written.chunks(11).all(|line| line == b"0123456789\n"));
+    assert_eight_hundred_lines(&std::fs::read(dir.path().join("out.txt")).unwrap());
 }
 
 /// Fuel applies to every thread: a thread spinning for ever runs out of
