@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use wasi_config::{Capabilities, Config, ConfigBuilder};
 use wasi_fs_setup::{CaptureBuffer, StdioSlot};
-use wasi_launch::{ExitStatus, LaunchError, Launcher, StopReason};
+use wasi_launch::{Environment, ExitStatus, LaunchError, Launcher, StopReason};
 use wasmer::{Memory, MemoryType};
 
 /// Writes "before\n" to stdout, then spins for ever.
@@ -80,13 +80,13 @@ fn config_with(caps: Capabilities) -> Config {
     b.validate().expect("valid configuration")
 }
 
-/// Runs `wat` with `caps` on `launcher` (stdout captured), loading the
-/// module the way the environment needs (metered with fuel).
-fn run_on(
+/// An environment of `launcher` for `caps` with stdout captured, and `wat`
+/// loaded the way the environment needs (metered with fuel).
+fn captured(
     launcher: &Launcher,
     wat: &str,
     caps: Capabilities,
-) -> (Result<ExitStatus, LaunchError>, CaptureBuffer) {
+) -> (Environment, wasmer::Module, CaptureBuffer) {
     let (stdout, out) = StdioSlot::capture();
     let env = launcher
         .environment_with(config_with(caps), |w| {
@@ -96,6 +96,16 @@ fn run_on(
     let module = env
         .load_module(wat.as_bytes())
         .expect("the module compiles");
+    (env, module, out)
+}
+
+/// Runs `wat` with `caps` on `launcher` (stdout captured).
+fn run_on(
+    launcher: &Launcher,
+    wat: &str,
+    caps: Capabilities,
+) -> (Result<ExitStatus, LaunchError>, CaptureBuffer) {
+    let (env, module, out) = captured(launcher, wat, caps);
     (env.run(&module), out)
 }
 
@@ -160,13 +170,7 @@ fn a_timeout_not_reached_changes_nothing() {
 #[test]
 fn interrupt_sent_before_the_run_starts_is_not_lost() {
     let launcher = Launcher::new();
-    let (stdout, out) = StdioSlot::capture();
-    let env = launcher
-        .environment_with(config_with(Capabilities::default()), |w| {
-            w.stdout(stdout);
-        })
-        .unwrap();
-    let module = env.load_module(SPIN.as_bytes()).unwrap();
+    let (env, module, out) = captured(&launcher, SPIN, Capabilities::default());
     env.interrupt_handle().interrupt();
     assert_eq!(
         env.run(&module).unwrap(),
@@ -181,13 +185,7 @@ fn interrupt_sent_before_the_run_starts_is_not_lost() {
 fn interrupt_from_another_thread_stops_a_loop_and_a_sleeper() {
     for wat in [SPIN, SLEEP_AN_HOUR] {
         let launcher = Launcher::new();
-        let (stdout, out) = StdioSlot::capture();
-        let env = launcher
-            .environment_with(config_with(Capabilities::default()), |w| {
-                w.stdout(stdout);
-            })
-            .unwrap();
-        let module = env.load_module(wat.as_bytes()).unwrap();
+        let (env, module, out) = captured(&launcher, wat, Capabilities::default());
         let handle = env.interrupt_handle();
         let watcher = out.clone();
         let stopper = std::thread::spawn(move || {
@@ -355,16 +353,10 @@ fn the_interrupt_handle_is_shared_and_send() {
     fn send_sync_clone<T: Send + Sync + Clone + 'static>() {}
     send_sync_clone::<wasi_launch::InterruptHandle>();
     let launcher = Arc::new(Launcher::new());
-    let (stdout, out) = StdioSlot::capture();
-    let env = launcher
-        .environment_with(config_with(Capabilities::default()), |w| {
-            w.stdout(stdout);
-        })
-        .unwrap();
+    let (env, module, out) = captured(&launcher, COUNT, Capabilities::default());
     let handle = env.interrupt_handle();
     assert!(!handle.is_stopped());
     // Interrupting after the run ended does nothing.
-    let module = env.load_module(COUNT.as_bytes()).unwrap();
     assert_eq!(env.run(&module).unwrap(), ExitStatus::Exited(0));
     assert_eq!(out.contents(), b"done\n");
     handle.interrupt();
