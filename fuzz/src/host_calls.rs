@@ -1737,23 +1737,10 @@ impl Run {
     /// or `None` if it ended the guest.
     fn call(&mut self, c: &Call) -> Option<i32> {
         let (args, wide) = c.values(&self.paths);
-        if self.threaded.is_some() {
-            let outcome = self.dispatch.call(
-                &mut self.store,
-                c.which as i32,
-                args[0] as i32,
-                args[1] as i32,
-                args[2] as i32,
-                args[3] as i32,
-                args[4] as i32,
-                args[5] as i32,
-                args[6] as i32,
-                wide[0],
-                wide[1],
-            );
-            return self.returned(c, &args, outcome);
-        }
-        let budget_before = self.sandbox_budget();
+        // Threaded mode skips the per-call memory checks (the meter is
+        // shared by the two threads' concurrent calls).
+        let threaded = self.threaded.is_some();
+        let budget_before = if threaded { 0 } else { self.sandbox_budget() };
         let before = Meter::reset_peak();
         // The guest's i32 parameters carry the u32 bit patterns.
         let outcome = self.dispatch.call(
@@ -1769,6 +1756,9 @@ impl Run {
             wide[0],
             wide[1],
         );
+        if threaded {
+            return self.returned(c, &args, outcome);
+        }
         let (peak, after) = (Meter::peak() - before, Meter::live() - before);
         let grown = self.sandbox_budget().saturating_sub(budget_before);
         self.largest_sandbox_growth = self.largest_sandbox_growth.max(grown);
