@@ -6,12 +6,14 @@
 //!   sharing one launcher; criterion reports the time per launch of the
 //!   whole batch, so launches per second is its inverse. `baseline` runs
 //!   the same compiled module on bare wasmer (new store, do-nothing
-//!   `fd_write`, `Instance::new`, `_start`) on the same threads.
+//!   `fd_write`, `Instance::new`, `_start`) on the same threads. `pooled`
+//!   is the launcher with a memory pool (issue 15): the same launches, each
+//!   memory in a reused slot instead of a fresh 8 GiB mapping.
 //! - `idle_instances`: resident memory per live idle instance, 1,000
 //!   instances held at once (each in its own store), read from `VmRSS` in
 //!   `/proc/self/status` before and after; printed beside the bare wasmer
-//!   figure measured in the same run. Not a criterion timing: one sample
-//!   per run, printed on stderr.
+//!   figure measured in the same run, and the same for a pooled launcher.
+//!   Not a criterion timing: one sample per run, printed on stderr.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -26,7 +28,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use wasi_config::{Config, ConfigBuilder};
 use wasi_fs_setup::StdioSlot;
-use wasi_launch::Launcher;
+use wasi_launch::{Launcher, MemoryPoolConfig};
 use wasmer::{Function, Instance, Module, Store, imports};
 
 const HELLO: &[u8] = include_bytes!("../../examples/hello.wat");
@@ -88,6 +90,11 @@ fn concurrent_launches(c: &mut Criterion) {
         .max_tasks(NonZeroUsize::new(64).expect("nonzero"))
         .build();
     let module = launcher.load_module(HELLO).expect("hello compiles");
+    let pooled = Launcher::builder()
+        .max_tasks(NonZeroUsize::new(64).expect("nonzero"))
+        .memory_pool(MemoryPoolConfig::new().with_slots(64))
+        .build();
+    let pooled_module = pooled.load_module(HELLO).expect("hello compiles");
     let engine = launcher.engine().clone();
     let config = hello_config();
     let mut group = c.benchmark_group("concurrent_launches");
@@ -98,6 +105,13 @@ fn concurrent_launches(c: &mut Criterion) {
                 on_threads(threads, iters, || run_hello(&launcher, &module, &config))
             })
         });
+        group.bench_function(format!("pooled/{threads}_threads"), |b| {
+            b.iter_custom(|iters| {
+                on_threads(threads, iters, || {
+                    run_hello(&pooled, &pooled_module, &config)
+                })
+            })
+        });
         group.bench_function(format!("baseline/{threads}_threads"), |b| {
             b.iter_custom(|iters| on_threads(threads, iters, || run_bare(&engine, &module)))
         });
@@ -105,6 +119,9 @@ fn concurrent_launches(c: &mut Criterion) {
     group.finish();
     assert_eq!(launcher.module_cache().stats().compiles, 1, "stayed warm");
     assert_eq!(launcher.control_plane().running(), 0);
+    let pool = pooled.memory_pool().expect("pooled");
+    assert_eq!(pool.in_use(), 0, "a slot leaked");
+    eprintln!("pooled: {} slots reserved for 2 threads", pool.reserved());
 }
 
 /// `VmRSS` of this process in KiB.
@@ -117,13 +134,10 @@ fn rss_kib() -> u64 {
         .expect("VmRSS")
 }
 
-fn idle_instances(_c: &mut Criterion) {
-    let launcher = Launcher::builder()
-        .max_tasks(NonZeroUsize::new(HELD + 1).expect("nonzero"))
-        .build();
+/// Resident KiB per instance of `launcher` with `HELD` held at once.
+fn held_kib(launcher: &Launcher) -> f64 {
     let module = launcher.load_module(HELLO).expect("hello compiles");
     let config = hello_config();
-
     let before = rss_kib();
     let mut held = Vec::with_capacity(HELD);
     for _ in 0..HELD {
@@ -137,10 +151,28 @@ fn idle_instances(_c: &mut Criterion) {
             .expect("instantiate");
         held.push((store, instance));
     }
-    let launcher_kib = rss_kib().saturating_sub(before);
+    let kib = rss_kib().saturating_sub(before);
     assert_eq!(launcher.control_plane().running(), HELD);
     drop(held);
     assert_eq!(launcher.control_plane().running(), 0);
+    kib as f64 / HELD as f64
+}
+
+fn idle_instances(_c: &mut Criterion) {
+    let builder = || {
+        let mut b = Launcher::builder();
+        b.max_tasks(NonZeroUsize::new(HELD + 1).expect("nonzero"));
+        b
+    };
+    let launcher = builder().build();
+    let launcher_kib = held_kib(&launcher);
+    let pooled = builder()
+        .memory_pool(MemoryPoolConfig::new().with_slots(HELD))
+        .build();
+    // Fresh slots: a later round would find their first pages still
+    // resident (kept for reuse) and show less than the pool costs.
+    let pooled_kib = held_kib(&pooled);
+    let module = launcher.load_module(HELLO).expect("hello compiles");
 
     let before = rss_kib();
     let mut bare = Vec::with_capacity(HELD);
@@ -154,8 +186,7 @@ fn idle_instances(_c: &mut Criterion) {
     drop(bare);
 
     eprintln!(
-        "idle_instances: {HELD} held at once: launcher {:.1} KiB each, bare wasmer {:.1} KiB each (VmRSS delta)",
-        launcher_kib as f64 / HELD as f64,
+        "idle_instances: {HELD} held at once: launcher {launcher_kib:.1} KiB each, pooled {pooled_kib:.1} KiB each, bare wasmer {:.1} KiB each (VmRSS delta)",
         bare_kib as f64 / HELD as f64
     );
 }

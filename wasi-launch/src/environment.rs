@@ -13,6 +13,7 @@ use crate::error::LaunchError;
 use crate::exit_status::ExitStatus;
 use crate::interrupt::{self, ArmedTimeout, InterruptHandle, StopReason};
 use crate::launcher::Launcher;
+use crate::memory_pool::{MemoryPool, PoolRefusal, Reservation};
 use crate::preview1::{self, StoppedInHostCall, Termination};
 use crate::runtime::Runtime;
 use crate::state::{Shared, ThreadEnv, WasiEnv};
@@ -156,6 +157,10 @@ impl Environment {
             None => self.launcher.control_plane().clone(),
         };
         let permit = plane.try_acquire()?;
+        // The pool slots of the module's memories, taken (or refused) here
+        // so that a full pool is a typed error; held until `Instance::new`
+        // has made the memories.
+        let _slots = reserve_memory_slots(self.launcher.memory_pool(), module)?;
         let shared = Shared::new(WasiEnv {
             config: self.config,
             world: self.world,
@@ -276,6 +281,24 @@ fn abandon(env: &FunctionEnv<ThreadEnv>, store: &mut Store) -> Result<(), wasi_f
         group.join_all();
     }
     env.as_mut(store).release(true)
+}
+
+/// The pool slots `module`'s own memories need, when the launcher pools
+/// memories.
+fn reserve_memory_slots(
+    pool: Option<&MemoryPool>,
+    module: &Module,
+) -> Result<Option<Reservation>, LaunchError> {
+    let Some(pool) = pool else {
+        return Ok(None);
+    };
+    match pool.reserve_for(module.info()) {
+        Ok(reservation) => Ok(Some(reservation)),
+        Err(PoolRefusal::Exhausted { slots }) => Err(LaunchError::MemoryPoolExhausted { slots }),
+        Err(PoolRefusal::TooLarge { limit, requested }) => {
+            Err(LaunchError::MemoryPoolLimit { limit, requested })
+        }
+    }
 }
 
 /// The thread group of a module importing `thread-spawn`, and the shared

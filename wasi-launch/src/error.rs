@@ -89,6 +89,24 @@ pub enum LaunchError {
         /// The memory's minimum, in bytes.
         requested: u64,
     },
+    /// Every slot of the launcher's [`MemoryPool`](crate::MemoryPool) is
+    /// in use (after the wait its configuration allows).
+    #[error("every one of the memory pool's {slots} slots is in use")]
+    MemoryPoolExhausted {
+        /// The pool's number of slots.
+        slots: usize,
+    },
+    /// A memory of the module needs more than one slot of the launcher's
+    /// [`MemoryPool`](crate::MemoryPool) may hold.
+    #[error(
+        "the module needs at least {requested} bytes of memory, over the memory pool's {limit} bytes per memory"
+    )]
+    MemoryPoolLimit {
+        /// The pool's per-memory maximum, in bytes.
+        limit: u64,
+        /// The memory's minimum, in bytes.
+        requested: u64,
+    },
     /// A module that imports `wasi`.`thread-spawn` cannot get threads.
     #[error("the module cannot run threads: {reason}")]
     Threads {

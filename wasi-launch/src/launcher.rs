@@ -15,6 +15,7 @@ use crate::control_plane::ControlPlane;
 use crate::engine::Compiler;
 use crate::environment::Environment;
 use crate::error::LaunchError;
+use crate::memory_pool::{MemoryPool, MemoryPoolConfig};
 use crate::module_cache::ModuleCache;
 use crate::package::{self, Package, PackageCache};
 use crate::runtime::{DefaultRuntime, Runtime};
@@ -43,6 +44,8 @@ struct Inner {
     compiler: Option<Compiler>,
     cache_dir: Option<PathBuf>,
     max_table_elements: u32,
+    /// The pool every environment's memories come from, if configured.
+    memory_pool: Option<MemoryPool>,
     packages: PackageCache,
     control: ControlPlane,
     runtime: Arc<dyn Runtime>,
@@ -117,7 +120,8 @@ impl Launcher {
             return engine;
         }
         let mut engine = engine;
-        let mut tunables = LimitTunables::new(self.inner.max_table_elements);
+        let mut tunables = LimitTunables::new(self.inner.max_table_elements)
+            .with_pool(self.inner.memory_pool.clone());
         if let Some(bytes) = caps.max_memory_bytes() {
             let pages = u32::try_from(bytes / PAGE_BYTES).unwrap_or(u32::MAX);
             tunables = tunables.with_memory_limit(wasmer::Pages(pages));
@@ -127,6 +131,12 @@ impl Launcher {
         }
         engine.set_tunables(tunables);
         engine
+    }
+
+    /// The pool linear memories are taken from, if the launcher was built
+    /// with one ([`LauncherBuilder::memory_pool`]).
+    pub fn memory_pool(&self) -> Option<&MemoryPool> {
+        self.inner.memory_pool.as_ref()
     }
 
     /// The package cache.
@@ -263,6 +273,7 @@ pub struct LauncherBuilder {
     cache_dir: Option<PathBuf>,
     max_tasks: Option<NonZeroUsize>,
     max_table_elements: Option<u32>,
+    memory_pool: Option<MemoryPoolConfig>,
     runtime: Option<Arc<dyn Runtime>>,
 }
 
@@ -308,6 +319,16 @@ impl LauncherBuilder {
         self
     }
 
+    /// Takes guests' linear memories from a [`MemoryPool`] of slots
+    /// reserved once and reused (off by default): a launch then maps and
+    /// unmaps no memory, and a returned slot is zeroed before reuse. See
+    /// [`MemoryPoolConfig`] for its size and what a launch does when every
+    /// slot is in use.
+    pub fn memory_pool(&mut self, config: MemoryPoolConfig) -> &mut Self {
+        self.memory_pool = Some(config);
+        self
+    }
+
     /// The runtime (clocks, entropy, blocking).
     pub fn runtime(&mut self, runtime: Arc<dyn Runtime>) -> &mut Self {
         self.runtime = Some(runtime);
@@ -327,7 +348,8 @@ impl LauncherBuilder {
             }
         };
         let max_table_elements = self.max_table_elements.unwrap_or(MAX_TABLE_ELEMENTS);
-        engine.set_tunables(LimitTunables::new(max_table_elements));
+        let memory_pool = self.memory_pool.map(MemoryPool::new);
+        engine.set_tunables(LimitTunables::new(max_table_elements).with_pool(memory_pool.clone()));
         let max_tasks = self.max_tasks.unwrap_or_else(|| {
             cpus.map_or_else(ControlPlane::default_max, ControlPlane::default_max_for)
         });
@@ -343,6 +365,7 @@ impl LauncherBuilder {
                 compiler,
                 cache_dir: self.cache_dir.clone(),
                 max_table_elements,
+                memory_pool,
                 packages: PackageCache::new(),
                 control: ControlPlane::new(max_tasks),
                 runtime: self

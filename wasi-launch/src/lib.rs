@@ -54,6 +54,8 @@
 //!   tunables (table bound) and compiled modules shared in memory and kept in
 //!   an on-disk directory that is checked before any unsafe load
 //!   ([`ModuleCache`]).
+//! - `memory_pool`: linear-memory slots reserved once per launcher and
+//!   reused, reset before reuse ([`MemoryPool`], [`MemoryPoolConfig`]).
 //! - `package` and `commands`: webc packages ([`Package`],
 //!   [`PackageCache`]), `uses` resolution, package and mapped commands
 //!   ([`CommandSource`]).
@@ -81,6 +83,7 @@
 //! | fuel | wasmer-middlewares metering, one unit per operator ([`METERING`], its own cache keys) | [`StopReason::FuelExhausted`] |
 //! | timeout | the [`InterruptHandle`] fired by a timer | [`StopReason::TimedOut`] |
 //! | tasks, open fds | control plane, fd table | `TaskLimit`, EMFILE |
+//! | pooled memories ([`MemoryPool`], a launcher option) | slots of the pool, each up to its per-memory maximum | `memory.grow` returns -1; a full pool is [`LaunchError::MemoryPoolExhausted`] (or a wait) |
 //! | captured output (`max_capture_bytes`) | the capture buffers | short write, then ENOSPC |
 //!
 //! A stopped guest ends its run with [`ExitStatus::Stopped`], everything it
@@ -112,7 +115,9 @@
 //! `unsafe` blocks (`Module::deserialize` of a checked file and of a metered
 //! artifact just compiled) carry `SAFETY` comments, and the engine tunables
 //! (the table bound and memory limit), whose blocks forward wasmer's own
-//! `unsafe` constructors.
+//! `unsafe` constructors, and the memory pool (`memory_pool`: the slots'
+//! `mmap`, `mprotect` and `madvise`, and the `LinearMemory` wasmer's
+//! compiled code reads and writes).
 
 mod commands;
 mod control_plane;
@@ -124,6 +129,7 @@ mod exit_status;
 mod guest_memory;
 mod interrupt;
 mod launcher;
+mod memory_pool;
 mod module_cache;
 mod package;
 mod preview1;
@@ -142,6 +148,7 @@ pub use exit_status::ExitStatus;
 pub use guest_memory::{CHUNK_LEN, MAX_IOVS};
 pub use interrupt::{InterruptHandle, RESEND_INTERVAL, StopReason, THREAD_GRACE};
 pub use launcher::{Launcher, LauncherBuilder};
+pub use memory_pool::{MemoryPool, MemoryPoolConfig, WhenExhausted};
 pub use module_cache::{
     CacheKey, CacheStats, FILE_EXTENSION as CACHE_FILE_EXTENSION,
     FILE_FORMAT_VERSION as CACHE_FILE_FORMAT_VERSION, FILE_MAGIC as CACHE_FILE_MAGIC,

@@ -49,6 +49,8 @@ use wasmer_compiler::LinkError;
 use wasmer_types::entity::PrimaryMap;
 use wasmer_types::{LocalTableIndex, ModuleInfo, TableIndex};
 
+use crate::memory_pool::MemoryPool;
+
 /// Default bound on the elements of the tables of one instance, together:
 /// ten million, the implementation limit of the major browser engines for
 /// one table, so a module that runs in a browser runs here. At 8 bytes an
@@ -66,6 +68,7 @@ pub(crate) struct LimitTunables {
     max_table_elements: u32,
     max_memory_pages: Option<Pages>,
     vmconfig: VMConfig,
+    pool: Option<MemoryPool>,
 }
 
 impl LimitTunables {
@@ -80,7 +83,15 @@ impl LimitTunables {
             max_table_elements,
             max_memory_pages: None,
             vmconfig,
+            pool: None,
         }
+    }
+
+    /// These tunables taking the module's own memories from `pool` (when
+    /// it serves them and has a slot to spare).
+    pub(crate) fn with_pool(mut self, pool: Option<MemoryPool>) -> Self {
+        self.pool = pool;
+        self
     }
 
     /// These tunables with every memory bounded to `pages` wasm pages.
@@ -157,6 +168,17 @@ impl Tunables for LimitTunables {
         vm_definition_location: NonNull<VMMemoryDefinition>,
     ) -> Result<VMMemory, MemoryError> {
         let ty = self.bounded_memory(ty)?;
+        if let Some(pool) = self
+            .pool
+            .as_ref()
+            .filter(|_| MemoryPool::serves(&ty, style))
+        {
+            // SAFETY: the caller's valid, owned definition location, passed
+            // through untouched (the pool's contract is wasmer's).
+            if let Some(memory) = unsafe { pool.memory(&ty, style, vm_definition_location) }? {
+                return Ok(memory);
+            }
+        }
         // SAFETY: the caller upholds this method's contract (a valid, owned
         // definition location), which is the one wasmer's own method needs;
         // the location is passed through untouched. The memory type only

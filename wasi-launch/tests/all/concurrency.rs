@@ -2,9 +2,13 @@
 
 use std::num::NonZeroUsize;
 use std::sync::Arc;
+use std::time::Duration;
 
 use wasi_config::ConfigBuilder;
-use wasi_launch::{Compiler, ExitStatus, LaunchError, Launcher, Package, PackageCache};
+use wasi_launch::{
+    Compiler, ExitStatus, LaunchError, Launcher, MemoryPoolConfig, Package, PackageCache,
+    WhenExhausted,
+};
 
 /// Exits with its `argv_buf_size`, so each launch's code follows from its
 /// arguments.
@@ -36,6 +40,34 @@ fn eight_threads_share_one_launcher_under_a_task_limit_of_four() {
         .compiler(Compiler::Singlepass)
         .max_tasks(NonZeroUsize::new(MAX_TASKS).expect("nonzero"))
         .build();
+    eight_threads_share(&launcher);
+}
+
+/// Issue 15: the same stress with memories from a pool of as many slots as
+/// tasks (a launch whose permit came before the previous guest's slot was
+/// returned waits for it): every exit code right, no slot leaked, no slot
+/// reserved beyond the task limit.
+#[test]
+fn eight_threads_share_one_pooled_launcher_and_leak_no_slot() {
+    let launcher = Launcher::builder()
+        .compiler(Compiler::Singlepass)
+        .max_tasks(NonZeroUsize::new(MAX_TASKS).expect("nonzero"))
+        .memory_pool(
+            MemoryPoolConfig::new()
+                .with_slots(MAX_TASKS)
+                .with_when_exhausted(WhenExhausted::Wait(Duration::from_secs(30))),
+        )
+        .build();
+    eight_threads_share(&launcher);
+    let pool = launcher.memory_pool().expect("pooled");
+    assert_eq!(pool.in_use(), 0, "a slot leaked");
+    assert!(pool.reserved() <= MAX_TASKS, "{} slots", pool.reserved());
+    assert!(pool.reserved() >= 1);
+    assert_eq!(pool.retired(), 0);
+}
+
+/// 8 threads x 500 launches of one launcher, each with its own exit code.
+fn eight_threads_share(launcher: &Launcher) {
     let refusals = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|s| {
         for t in 0..THREADS {

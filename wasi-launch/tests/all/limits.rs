@@ -12,7 +12,7 @@ use wasi_launch::{Environment, ExitStatus, LaunchError, Launcher, StopReason};
 use wasmer::{Memory, MemoryType};
 
 /// Writes "before\n" to stdout, then spins for ever.
-const SPIN: &str = r#"(module
+pub(crate) const SPIN: &str = r#"(module
   (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 1)
   (data (i32.const 16) "before\n")
@@ -23,7 +23,7 @@ const SPIN: &str = r#"(module
     (loop br 0)))"#;
 
 /// Writes "before\n", then sleeps an hour in `poll_oneoff`.
-const SLEEP_AN_HOUR: &str = r#"(module
+pub(crate) const SLEEP_AN_HOUR: &str = r#"(module
   (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 1)
@@ -53,7 +53,7 @@ const COUNT: &str = r#"(module
 
 /// Grows its memory (declared up to 4 GiB) past a 2 MiB cap, then by one
 /// page; exits 0 when the first grow gave -1 and the second succeeded.
-const GROW: &str = r#"(module
+pub(crate) const GROW: &str = r#"(module
   (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
   (memory (export "memory") 1 65536)
   (func (export "_start")
@@ -62,7 +62,7 @@ const GROW: &str = r#"(module
     (call $exit (i32.const 0))))"#;
 
 /// Writes "before\n", then recurses without end.
-const RECURSE: &str = r#"(module
+pub(crate) const RECURSE: &str = r#"(module
   (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 1)
   (data (i32.const 16) "before\n")
@@ -82,7 +82,7 @@ fn config_with(caps: Capabilities) -> Config {
 
 /// An environment of `launcher` for `caps` with stdout captured, and `wat`
 /// loaded the way the environment needs (metered with fuel).
-fn captured(
+pub(crate) fn captured(
     launcher: &Launcher,
     wat: &str,
     caps: Capabilities,
@@ -100,7 +100,7 @@ fn captured(
 }
 
 /// Runs `wat` with `caps` on `launcher` (stdout captured).
-fn run_on(
+pub(crate) fn run_on(
     launcher: &Launcher,
     wat: &str,
     caps: Capabilities,

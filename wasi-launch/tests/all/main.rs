@@ -15,4 +15,5 @@ mod conformance;
 mod launch;
 mod limits;
 mod packages;
+mod pool;
 mod threads;
