@@ -10,10 +10,11 @@
 //!   is the launcher with a memory pool (issue 15): the same launches, each
 //!   memory in a reused slot instead of a fresh 8 GiB mapping.
 //! - `idle_instances`: resident memory per live idle instance, 1,000
-//!   instances held at once (each in its own store), read from `VmRSS` in
-//!   `/proc/self/status` before and after; printed beside the bare wasmer
-//!   figure measured in the same run, and the same for a pooled launcher.
-//!   Not a criterion timing: one sample per run, printed on stderr.
+//!   instances held at once (each in its own store), read from `VmRSS` plus
+//!   `VmPTE` (page tables) in `/proc/self/status` before and after; the
+//!   launcher, a pooled launcher and bare wasmer, each measured in a fresh
+//!   child process of this binary. Not a criterion timing: one sample per
+//!   run, printed on stderr.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -25,7 +26,7 @@ use std::hint::black_box;
 use std::num::NonZeroUsize;
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group};
 use wasi_config::{Config, ConfigBuilder};
 use wasi_fs_setup::StdioSlot;
 use wasi_launch::{Launcher, MemoryPoolConfig};
@@ -124,72 +125,97 @@ fn concurrent_launches(c: &mut Criterion) {
     eprintln!("pooled: {} slots reserved for 2 threads", pool.reserved());
 }
 
-/// `VmRSS` of this process in KiB.
-fn rss_kib() -> u64 {
+/// The environment variable that makes this binary a child measuring one
+/// configuration's idle instances (`launcher`, `pooled` or `bare`).
+const IDLE_CHILD: &str = "WASI_ENV_BENCH_IDLE_INSTANCES";
+
+/// A line of `/proc/self/status` in KiB (`VmRSS`, `VmPTE`).
+fn status_kib(field: &str) -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS")
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| {
+            v.trim_start_matches(':')
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse()
+                .ok()
+        })
+        .expect("status field")
 }
 
-/// Resident KiB per instance of `launcher` with `HELD` held at once.
-fn held_kib(launcher: &Launcher) -> f64 {
+/// Resident memory (pages plus page tables) in KiB.
+fn resident_kib() -> u64 {
+    status_kib("VmRSS") + status_kib("VmPTE")
+}
+
+/// In a child process: holds `HELD` idle instances of one configuration
+/// and prints the resident KiB each added.
+fn measure_idle(which: &str) {
+    let mut builder = Launcher::builder();
+    builder.max_tasks(NonZeroUsize::new(HELD + 1).expect("nonzero"));
+    if which == "pooled" {
+        builder.memory_pool(MemoryPoolConfig::new().with_slots(HELD));
+    }
+    let launcher = builder.build();
     let module = launcher.load_module(HELLO).expect("hello compiles");
     let config = hello_config();
-    let before = rss_kib();
+    let before = resident_kib();
     let mut held = Vec::with_capacity(HELD);
     for _ in 0..HELD {
         let mut store = Store::new(launcher.engine().clone());
-        let (stdout, _) = StdioSlot::capture();
-        let instance = launcher
-            .environment_with(config.clone(), |w| {
-                w.stdout(stdout);
-            })
-            .and_then(|env| env.instantiate(&module, &mut store))
-            .expect("instantiate");
+        let instance = match which {
+            "bare" => {
+                let imports = bare_imports(&mut store);
+                Instance::new(&mut store, &module, &imports).expect("instantiate");
+                None
+            }
+            _ => {
+                let (stdout, _) = StdioSlot::capture();
+                let env = launcher
+                    .environment_with(config.clone(), |w| {
+                        w.stdout(stdout);
+                    })
+                    .expect("environment");
+                Some(env.instantiate(&module, &mut store).expect("instantiate"))
+            }
+        };
         held.push((store, instance));
     }
-    let kib = rss_kib().saturating_sub(before);
-    assert_eq!(launcher.control_plane().running(), HELD);
-    drop(held);
-    assert_eq!(launcher.control_plane().running(), 0);
-    kib as f64 / HELD as f64
+    let kib = resident_kib().saturating_sub(before);
+    println!("{:.1}", kib as f64 / HELD as f64);
 }
 
 fn idle_instances(_c: &mut Criterion) {
-    let builder = || {
-        let mut b = Launcher::builder();
-        b.max_tasks(NonZeroUsize::new(HELD + 1).expect("nonzero"));
-        b
+    // Each configuration in a fresh process: resident-size deltas depend
+    // on what the allocator already holds, so measuring one after another
+    // in one process favours the later ones.
+    let exe = std::env::current_exe().expect("this benchmark's path");
+    let measure = |which: &str| -> String {
+        let out = std::process::Command::new(&exe)
+            .env(IDLE_CHILD, which)
+            .output()
+            .expect("child runs");
+        assert!(out.status.success(), "{which}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
     };
-    let launcher = builder().build();
-    let launcher_kib = held_kib(&launcher);
-    let pooled = builder()
-        .memory_pool(MemoryPoolConfig::new().with_slots(HELD))
-        .build();
-    // Fresh slots: a later round would find their first pages still
-    // resident (kept for reuse) and show less than the pool costs.
-    let pooled_kib = held_kib(&pooled);
-    let module = launcher.load_module(HELLO).expect("hello compiles");
-
-    let before = rss_kib();
-    let mut bare = Vec::with_capacity(HELD);
-    for _ in 0..HELD {
-        let mut store = Store::new(launcher.engine().clone());
-        let imports = bare_imports(&mut store);
-        let instance = Instance::new(&mut store, &module, &imports).expect("instantiate");
-        bare.push((store, instance));
-    }
-    let bare_kib = rss_kib().saturating_sub(before);
-    drop(bare);
-
     eprintln!(
-        "idle_instances: {HELD} held at once: launcher {launcher_kib:.1} KiB each, pooled {pooled_kib:.1} KiB each, bare wasmer {:.1} KiB each (VmRSS delta)",
-        bare_kib as f64 / HELD as f64
+        "idle_instances: {HELD} held at once, resident KiB each (VmRSS + VmPTE delta, fresh process each): launcher {}, pooled {}, bare wasmer {}",
+        measure("launcher"),
+        measure("pooled"),
+        measure("bare")
     );
 }
 
 criterion_group!(benches, concurrent_launches, idle_instances);
-criterion_main!(benches);
+
+fn main() {
+    if let Ok(which) = std::env::var(IDLE_CHILD) {
+        measure_idle(&which);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -214,7 +214,15 @@ impl<'c> WorldBuilder<'c> {
             let vfs = VirtualFs::new(name.clone(), fs, SYNTHETIC_DEV + 1 + i as u64);
             registry.insert(name, vfs);
         }
-        let default_sandbox = !registry.contains_key(SANDBOX_FS);
+        // The default sandbox exists only where something can reach it: a
+        // preopen or mount of it, or a hook (which may ask for it). A world
+        // without one launches without building an empty filesystem.
+        let uses_sandbox = !hooks.is_empty()
+            || mounts.iter().any(|m| m.filesystem == SANDBOX_FS)
+            || config.preopens().iter().any(|p| {
+                matches!(p.backing(), Backing::Virtual { filesystem, .. } if filesystem == SANDBOX_FS)
+            });
+        let default_sandbox = uses_sandbox && !registry.contains_key(SANDBOX_FS);
         if default_sandbox {
             let dev = SYNTHETIC_DEV + 1 + registry.len() as u64;
             registry.insert(
@@ -564,7 +572,8 @@ impl World {
         &self.mounts
     }
 
-    /// The virtual filesystem registered under `name` (the default sandbox included).
+    /// The virtual filesystem registered under `name`: the default sandbox
+    /// is there when a preopen, a mount or a setup hook could use it.
     pub fn filesystem(&self, name: &str) -> Option<&Arc<VirtualFs>> {
         self.filesystems.get(name)
     }

@@ -145,7 +145,11 @@ impl ControlPlane {
             Some(parent) => Some(Box::new(parent.try_acquire()?)),
             None => None,
         };
-        self.shared.peak.fetch_max(before + 1, Ordering::AcqRel);
+        // Read first: a write on every launch would move the cache line
+        // between the launching threads' cores even when the peak stays.
+        if self.shared.peak.load(Ordering::Acquire) < before + 1 {
+            self.shared.peak.fetch_max(before + 1, Ordering::AcqRel);
+        }
         let (pid, tid) = match &outer {
             Some(outer) => (outer.pid, outer.tid),
             None => (

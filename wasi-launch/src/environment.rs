@@ -178,7 +178,10 @@ impl Environment {
             },
         );
         let imports = match threads::is_threaded(module) {
-            false => preview1::imports_for(store, &env, module),
+            false => match preview1::externs_for(store, &env, module) {
+                Some(externs) => Linking::ByIndex(externs),
+                None => Linking::ByName(preview1::imports_for(store, &env, module)),
+            },
             true => {
                 let (group, memory) =
                     match thread_group(module, store, &shared, plane, caps.fuel(), metered) {
@@ -192,11 +195,14 @@ impl Environment {
                 let thread = env.as_mut(store);
                 thread.memory = Some(memory);
                 thread.threads = Some(group);
-                imports
+                Linking::ByName(imports)
             }
         };
         let created = match self.interrupt.enter(store) {
-            Some(_entered) => Instance::new(store, module, &imports),
+            Some(_entered) => match &imports {
+                Linking::ByIndex(externs) => Instance::new_by_index(store, module, externs),
+                Linking::ByName(imports) => Instance::new(store, module, imports),
+            },
             None => {
                 let flushed = abandon(&env, store);
                 let reason = self.interrupt.reason().unwrap_or(StopReason::Interrupted);
@@ -269,6 +275,15 @@ impl Environment {
             Err(e) => Err(e),
         }
     }
+}
+
+/// What a module is instantiated with.
+enum Linking {
+    /// One extern per import, in import order (no name lookups): when every
+    /// import is a preview1 function.
+    ByIndex(Vec<wasmer::Extern>),
+    /// By module and name, for anything else (and its link errors).
+    ByName(wasmer::Imports),
 }
 
 /// Releases what a failed instantiation took: the env stays in the caller's

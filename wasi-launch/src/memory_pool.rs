@@ -36,6 +36,7 @@ use std::cell::RefCell;
 use std::ffi::c_void;
 use std::fmt;
 use std::ptr::NonNull;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -200,21 +201,34 @@ struct PoolInner {
     slot_bytes: usize,
     /// `keep_resident` rounded up to whole host pages.
     keep_resident: usize,
-    state: Mutex<PoolState>,
+    /// Reset slots ready to hand out, in shards: a thread returns slots to
+    /// its own shard and takes from it first, so launching threads do not
+    /// contend for one lock (or one cache line).
+    shards: Box<[Shard]>,
+    /// Mappings alive (free or in use), never more than `config.slots`.
+    reserved: AtomicUsize,
+    /// Slots that could not be reset and were unmapped.
+    retired: AtomicUsize,
+    /// Launches waiting for a slot; returning one wakes them only then.
+    waiters: AtomicUsize,
+    wait_lock: Mutex<()>,
     returned: Condvar,
 }
 
+/// One shard of the free slots, on a cache line of its own.
+#[repr(align(128))]
 #[derive(Default)]
-struct PoolState {
-    /// Reset slots ready to hand out, the most recently used last.
-    free: Vec<FreeSlot>,
-    /// Slots reserved so far (free, in use or retired).
-    reserved: usize,
-    /// Slots handed out and not returned.
-    in_use: usize,
-    /// Slots that could not be reset and will never be handed out again.
-    retired: usize,
+struct Shard {
+    /// The most recently returned last.
+    free: Mutex<Vec<FreeSlot>>,
 }
+
+/// How many shards the free slots are split into.
+const SHARDS: usize = 16;
+
+/// The longest a waiting launch sleeps before looking again (a returned
+/// slot also wakes it).
+const WAIT_STEP: Duration = Duration::from_millis(5);
 
 /// A reset slot: its mapping and how much of it is readable and writable
 /// (all zeroes).
@@ -317,7 +331,11 @@ impl MemoryPool {
                 config,
                 slot_bytes,
                 keep_resident,
-                state: Mutex::new(PoolState::default()),
+                shards: (0..SHARDS).map(|_| Shard::default()).collect(),
+                reserved: AtomicUsize::new(0),
+                retired: AtomicUsize::new(0),
+                waiters: AtomicUsize::new(0),
+                wait_lock: Mutex::new(()),
                 returned: Condvar::new(),
             }),
         }
@@ -334,18 +352,21 @@ impl MemoryPool {
     }
 
     /// Slots held by live memories (or reserved for a launch under way).
+    /// Exact when no launch is starting or ending at the same time.
     pub fn in_use(&self) -> usize {
-        self.inner.lock().in_use
+        let free: usize = self.inner.shards.iter().map(|s| lock(&s.free).len()).sum();
+        self.reserved().saturating_sub(free)
     }
 
-    /// Slots whose address space has been reserved so far.
+    /// Slots whose address space is reserved (free or in use).
     pub fn reserved(&self) -> usize {
-        self.inner.lock().reserved
+        self.inner.reserved.load(Ordering::Acquire)
     }
 
-    /// Slots that could not be reset after use and are never reused.
+    /// Slots that could not be reset after use: unmapped, never reused
+    /// (a new slot may be reserved in their place).
     pub fn retired(&self) -> usize {
-        self.inner.lock().retired
+        self.inner.retired.load(Ordering::Acquire)
     }
 
     /// Whether the pool serves a memory of type `ty` compiled for `style`:
@@ -448,105 +469,117 @@ impl Drop for Reservation {
     }
 }
 
-impl PoolInner {
-    fn lock(&self) -> MutexGuard<'_, PoolState> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
+/// Locks `mutex`, whose data stays consistent even if a holder panicked
+/// (every critical section is a push or a pop).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
-    /// Takes `count` slots, all or none.
+/// This thread's shard.
+fn my_shard() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static SHARD: usize = NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS;
+    }
+    SHARD.with(|s| *s)
+}
+
+impl PoolInner {
+    /// Takes `count` slots, all or none, waiting as `when` allows.
     fn take(self: &Arc<Self>, count: usize, when: WhenExhausted) -> Result<Vec<Slot>, PoolRefusal> {
+        let exhausted = PoolRefusal::Exhausted {
+            slots: self.config.slots,
+        };
         if count > self.config.slots {
-            return Err(PoolRefusal::Exhausted {
-                slots: self.config.slots,
-            });
+            return Err(exhausted);
         }
         let deadline = match when {
             WhenExhausted::Fail => None,
             WhenExhausted::Wait(d) => Some(Instant::now() + d),
         };
-        let mut state = self.lock();
         loop {
-            let usable = self.config.slots - state.in_use - state.retired;
-            if usable >= count {
-                break;
+            if let Some(slots) = self.try_take(count) {
+                return Ok(slots);
             }
             let left = deadline.and_then(|d| d.checked_duration_since(Instant::now()));
             let Some(left) = left.filter(|l| !l.is_zero()) else {
-                return Err(PoolRefusal::Exhausted {
-                    slots: self.config.slots,
-                });
+                return Err(exhausted);
             };
-            state = self
+            let guard = lock(&self.wait_lock);
+            self.waiters.fetch_add(1, Ordering::SeqCst);
+            // A slot returned before the count went up did not wake us:
+            // the step bounds how late it is noticed.
+            let _unused = self
                 .returned
-                .wait_timeout(state, left)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
+                .wait_timeout(guard, left.min(WAIT_STEP))
+                .unwrap_or_else(PoisonError::into_inner);
+            self.waiters.fetch_sub(1, Ordering::SeqCst);
         }
-        state.in_use += count;
+    }
+
+    /// Takes `count` slots if there are that many free or reservable now:
+    /// this thread's shard first, then the others, then new reservations.
+    fn try_take(self: &Arc<Self>, count: usize) -> Option<Vec<Slot>> {
         let mut slots = Vec::with_capacity(count);
-        let mut fresh = 0;
-        for _ in 0..count {
-            match state.free.pop() {
-                Some(free) => slots.push(Slot {
-                    pool: Arc::clone(self),
-                    mapping: Some(free.mapping),
-                    accessible: free.accessible,
-                    dirty: false,
-                }),
-                None => fresh += 1,
+        let home = my_shard();
+        for i in 0..SHARDS {
+            if slots.len() == count {
+                break;
+            }
+            let mut free = lock(&self.shards[(home + i) % SHARDS].free);
+            while slots.len() < count {
+                let Some(slot) = free.pop() else { break };
+                slots.push(Slot::new(self, slot.mapping, slot.accessible));
             }
         }
-        state.reserved += fresh;
-        drop(state);
-        // New reservations are made outside the lock.
-        for made in 0..fresh {
+        let missing = count - slots.len();
+        if missing == 0 {
+            return Some(slots);
+        }
+        // Room for `missing` new reservations?
+        let room = self
+            .reserved
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |r| {
+                (r + missing <= self.config.slots).then_some(r + missing)
+            });
+        if room.is_err() {
+            // Returned (untouched) as they are dropped.
+            return None;
+        }
+        for made in 0..missing {
             match Mapping::reserve(self.slot_bytes) {
-                Ok(mapping) => slots.push(Slot {
-                    pool: Arc::clone(self),
-                    mapping: Some(mapping),
-                    accessible: 0,
-                    dirty: false,
-                }),
+                Ok(mapping) => slots.push(Slot::new(self, mapping, 0)),
                 Err(_) => {
-                    // The reservations not made are not counted; the slots
-                    // taken are returned as they are dropped.
-                    let mut state = self.lock();
-                    state.reserved -= fresh - made;
-                    state.in_use -= fresh - made;
-                    drop(state);
-                    drop(slots);
-                    return Err(PoolRefusal::Exhausted {
-                        slots: self.config.slots,
-                    });
+                    self.reserved.fetch_sub(missing - made, Ordering::AcqRel);
+                    return None;
                 }
             }
         }
-        Ok(slots)
+        Some(slots)
     }
 
-    /// Takes back a slot: reset if it was used, then free, or retired if
-    /// it cannot be reset.
+    /// Takes back a slot: reset if it was used, then free in this thread's
+    /// shard, or unmapped and retired if it cannot be reset.
     fn give_back(&self, mapping: Mapping, accessible: usize, dirty: bool) {
         let reset = match dirty {
             true => mapping.reset(accessible, self.keep_resident),
             false => Ok(()),
         };
-        let mut state = self.lock();
-        state.in_use -= 1;
         match reset {
-            Ok(()) => state.free.push(FreeSlot {
+            Ok(()) => lock(&self.shards[my_shard()].free).push(FreeSlot {
                 mapping,
                 accessible,
             }),
             Err(_) => {
-                state.retired += 1;
-                state.reserved -= 1;
-                // Unmapped (dropped) without being handed out again.
                 drop(mapping);
+                self.retired.fetch_add(1, Ordering::AcqRel);
+                self.reserved.fetch_sub(1, Ordering::AcqRel);
             }
         }
-        drop(state);
-        self.returned.notify_one();
+        if self.waiters.load(Ordering::SeqCst) > 0 {
+            let _guard = lock(&self.wait_lock);
+            self.returned.notify_all();
+        }
     }
 }
 
@@ -579,6 +612,15 @@ impl Drop for Slot {
 }
 
 impl Slot {
+    fn new(pool: &Arc<PoolInner>, mapping: Mapping, accessible: usize) -> Self {
+        Slot {
+            pool: Arc::clone(pool),
+            mapping: Some(mapping),
+            accessible,
+            dirty: false,
+        }
+    }
+
     fn mapping(&self) -> Result<&Mapping, MemoryError> {
         self.mapping
             .as_ref()

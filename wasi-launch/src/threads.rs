@@ -54,14 +54,21 @@ pub(crate) enum Ending {
 /// Whether `module` imports `thread-spawn`.
 pub(crate) fn imports_spawn(module: &Module) -> bool {
     module
-        .imports()
-        .any(|i| i.module() == SPAWN_MODULE && i.name() == SPAWN_NAME)
+        .info()
+        .imports
+        .keys()
+        .any(|k| k.module == SPAWN_MODULE && k.field == SPAWN_NAME)
 }
 
 /// Whether `module` is run as a threaded module: it imports `thread-spawn`,
 /// or a shared memory (which the launcher then provides, as for threads).
 pub(crate) fn is_threaded(module: &Module) -> bool {
-    imports_spawn(module) || memory_import(module).is_some_and(|(_, _, ty)| ty.shared)
+    let info = module.info();
+    let imports_shared_memory = info.imports.values().any(|index| match index {
+        wasmer_types::ImportIndex::Memory(m) => info.memories.get(*m).is_some_and(|ty| ty.shared),
+        _ => false,
+    });
+    imports_shared_memory || imports_spawn(module)
 }
 
 /// The memory `module` imports, with its module and field names.

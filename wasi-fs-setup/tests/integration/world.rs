@@ -426,3 +426,27 @@ fn configured_capture_cap_lowers_each_capture_limit() {
     assert_eq!(captured.contents(), b"hell");
     assert!(captured.limit_reached());
 }
+
+/// Issue 15: a world nothing can reach the default sandbox from builds
+/// none (an empty in-memory filesystem per launch, for nothing); a preopen
+/// of it or a setup hook (which may ask for it) still gets it.
+#[test]
+fn the_default_sandbox_is_built_only_where_a_preopen_or_hook_can_reach_it() {
+    let plain = ConfigBuilder::new("p").validate().unwrap();
+    let world = World::new(&plain).unwrap();
+    assert!(world.filesystem(SANDBOX_FS).is_none());
+
+    let world = World::builder(&plain)
+        .setup(|ctx| {
+            assert!(ctx.filesystem(SANDBOX_FS).is_some());
+            Ok(())
+        })
+        .build()
+        .unwrap();
+    assert!(world.filesystem(SANDBOX_FS).is_some(), "a hook may use it");
+
+    let mut cb = ConfigBuilder::new("p");
+    cb.preopen(PreopenSpec::virtual_dir(SANDBOX_FS, "/s").read(true));
+    let world = World::new(&cb.validate().unwrap()).unwrap();
+    assert!(world.filesystem(SANDBOX_FS).is_some(), "a preopen uses it");
+}

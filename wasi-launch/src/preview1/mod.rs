@@ -34,9 +34,9 @@ mod signatures;
 mod sock;
 
 use wasmer::{
-    AsStoreMut, ExternType, Function, FunctionEnv, FunctionEnvMut, FunctionType, Imports, Module,
-    Value,
+    AsStoreMut, Extern, Function, FunctionEnv, FunctionEnvMut, FunctionType, Imports, Module, Value,
 };
+use wasmer_types::{ImportIndex, ImportKey};
 
 use crate::errno::{Errno, SysResult, result_to_wasm};
 use crate::guest_memory::GuestMemory;
@@ -182,28 +182,57 @@ pub(crate) fn imports_for(
     module: &Module,
 ) -> Imports {
     let mut imports = Imports::new();
-    for import in module.imports() {
-        if import.module() != signatures::MODULE {
-            continue;
+    for (key, index) in &module.info().imports {
+        if let Some((name, function)) = function_for(store, env, key, index) {
+            imports.define(signatures::MODULE, name, function);
         }
-        let ExternType::Function(_) = import.ty() else {
-            continue;
-        };
-        let Some(&(name, params, results)) =
-            signatures::ALL.iter().find(|(n, _, _)| *n == import.name())
-        else {
-            continue;
-        };
-        let function = implemented(store, env, name)
-            .unwrap_or_else(|| enosys_stub(store, env, name, FunctionType::new(params, results)));
-        imports.define(signatures::MODULE, name, function);
     }
     imports
 }
 
+/// The same functions as [`imports_for`], as the list
+/// `Instance::new_by_index` takes (in the module's import order, no name
+/// lookups), when every import of `module` is a known preview1 function;
+/// `None` otherwise, for [`imports_for`] and its link errors.
+pub(crate) fn externs_for(
+    store: &mut impl AsStoreMut,
+    env: &FunctionEnv<ThreadEnv>,
+    module: &Module,
+) -> Option<Vec<Extern>> {
+    let imports = &module.info().imports;
+    let mut externs = vec![None; imports.len()];
+    for (key, index) in imports {
+        let (_, function) = function_for(store, env, key, index)?;
+        let slot = externs.get_mut(usize::try_from(key.import_idx).ok()?)?;
+        *slot = Some(Extern::Function(function));
+    }
+    externs.into_iter().collect()
+}
+
+/// The host function (implemented or an ENOSYS stub of the spec's type)
+/// for an import that is a known `wasi_snapshot_preview1` function.
+fn function_for(
+    store: &mut impl AsStoreMut,
+    env: &FunctionEnv<ThreadEnv>,
+    key: &ImportKey,
+    index: &ImportIndex,
+) -> Option<(&'static str, Function)> {
+    if key.module != signatures::MODULE || !matches!(index, ImportIndex::Function(_)) {
+        return None;
+    }
+    let &(name, params, results) = signatures::ALL.iter().find(|(n, _, _)| *n == key.field)?;
+    let function = implemented(store, env, name)
+        .unwrap_or_else(|| enosys_stub(store, env, name, FunctionType::new(params, results)));
+    Some((name, function))
+}
+
 /// Whether `module` imports anything from `wasi_snapshot_preview1`.
 pub(crate) fn imports_wasi(module: &Module) -> bool {
-    module.imports().any(|i| i.module() == signatures::MODULE)
+    module
+        .info()
+        .imports
+        .keys()
+        .any(|k| k.module == signatures::MODULE)
 }
 
 #[cfg(test)]
