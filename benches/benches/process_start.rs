@@ -1,5 +1,7 @@
-//! Whole-process start of `wasi-run` with a warm on-disk module cache, beside
-//! a native Rust hello world started the same way in the same run.
+//! Whole-process start of `wasi-run` with a warm on-disk module cache, and
+//! cold (a fresh, empty cache directory for every run: the module is
+//! compiled and written to the cache), beside a native Rust hello world
+//! started the same way in the same run.
 //!
 //! This is the start a command-line user sees: exec, dynamic loading, engine
 //! set-up, the cache lookup and deserialize, instantiation, the guest's run
@@ -22,7 +24,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
 /// The `wasi-run` binary to measure: `$WASI_RUN`, else the workspace's
 /// release build.
@@ -55,18 +57,30 @@ fn process_start(c: &mut Criterion) {
     let wasi_run = wasi_run();
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
     let cache = tempfile::tempdir().expect("temp cache dir");
-    let guest = |module: &str| {
+    let guest_in = |cache: &Path, module: &str| {
         let mut command = Command::new(&wasi_run);
         command
             .arg("--cache-dir")
-            .arg(cache.path())
+            .arg(cache)
             .arg(examples.join(module));
         command
     };
+    let guest = |module: &str| guest_in(cache.path(), module);
     // Fill the cache, so every measured run is a disk hit.
     for module in ["hello.wasm", "hello.wat"] {
         run(&mut guest(module));
     }
+    // A run that compiles: a new empty cache directory each time (made and
+    // removed outside the timing).
+    let cold = |module: &'static str| {
+        move |b: &mut criterion::Bencher<'_>| {
+            b.iter_batched(
+                || tempfile::tempdir().expect("temp cache dir"),
+                |fresh| run(&mut guest_in(fresh.path(), module)),
+                BatchSize::PerIteration,
+            )
+        }
+    };
 
     let mut group = c.benchmark_group("process_start");
     group.bench_function("native_hello (baseline)", |b| {
@@ -78,6 +92,11 @@ fn process_start(c: &mut Criterion) {
     group.bench_function("wasi_run/hello.wat (warm cache)", |b| {
         b.iter(|| run(&mut guest("hello.wat")))
     });
+    group.bench_function(
+        "wasi_run/hello.wasm (C, cold: compiles)",
+        cold("hello.wasm"),
+    );
+    group.bench_function("wasi_run/hello.wat (cold: compiles)", cold("hello.wat"));
     group.finish();
 }
 

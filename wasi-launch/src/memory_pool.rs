@@ -379,6 +379,10 @@ impl MemoryPool {
     /// configured, and holds them for this thread's next instantiation
     /// until the returned guard is dropped.
     pub(crate) fn reserve(&self, count: usize) -> Result<Reservation, PoolRefusal> {
+        if count == 0 {
+            let keep = RESERVED.with(|r| r.borrow().len());
+            return Ok(Reservation { keep });
+        }
         let slots = self.inner.take(count, self.inner.config.when_exhausted)?;
         let before = RESERVED.with(|r| {
             let mut r = r.borrow_mut();
