@@ -61,7 +61,7 @@ use wasi_config::{Capabilities, Config, ConfigBuilder, PreopenSpec, SANDBOX_FS};
 use wasi_fs_setup::{Access, DirHandle, OpenFlags, Opened, StdioSlot, VirtualFs, World};
 use wasi_launch::{
     Compiler, DefaultRuntime, Environment, ExitStatus, FixedClock, InterruptHandle, Launcher,
-    StopReason, Termination, WasiInstance,
+    MemoryPoolConfig, StopReason, Termination, WasiInstance,
 };
 use wasmer::{Memory, Module, Store, TypedFunction};
 
@@ -1073,13 +1073,16 @@ impl Trace {
     }
 }
 
-/// One launcher (Singlepass, loading metered modules) and the dispatcher
-/// compiled with fuel metering, shared by every run of the process.
+/// One launcher (Singlepass, loading metered modules, memories from a
+/// pool so that every host call also runs against a reused, reset slot)
+/// and the dispatcher compiled with fuel metering, shared by every run of
+/// the process.
 fn shared() -> &'static (Launcher, Module) {
     static SHARED: OnceLock<(Launcher, Module)> = OnceLock::new();
     SHARED.get_or_init(|| {
         let launcher = Launcher::builder()
             .compiler(Compiler::Singlepass)
+            .memory_pool(MemoryPoolConfig::new())
             .build()
             .metered()
             .expect("a launcher of a compiler meters");
