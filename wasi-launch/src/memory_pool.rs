@@ -485,7 +485,9 @@ fn my_shard() -> usize {
     thread_local! {
         static SHARD: usize = NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS;
     }
-    SHARD.with(|s| *s)
+    // A slot dropped while this thread's locals are being destroyed goes
+    // to the first shard.
+    SHARD.try_with(|s| *s).unwrap_or(0)
 }
 
 impl PoolInner {
