@@ -319,8 +319,9 @@ impl Drop for Mapping {
 }
 
 impl MemoryPool {
-    /// A pool of `config.slots()` slots, none reserved yet.
-    pub fn new(config: MemoryPoolConfig) -> Self {
+    /// A pool of `config.slots()` slots, none reserved yet (a launcher
+    /// makes its own from [`LauncherBuilder::memory_pool`](crate::LauncherBuilder::memory_pool)).
+    pub(crate) fn new(config: MemoryPoolConfig) -> Self {
         let guard = MemoryStyle::Static.offset_guard_size();
         let addressable = MemoryStyle::static_bound().bytes().0 as u64;
         let slot_bytes = usize::try_from(addressable + guard).unwrap_or(usize::MAX);
