@@ -101,7 +101,7 @@ impl fmt::Display for Compiler {
 /// every wasm operator costs one unit (wasmer-middlewares' `Metering`,
 /// checked at the end of each basic block), and the fuel a module starts
 /// with, before the launcher sets the configured amount, is
-/// [`METERING_START_FUEL`]. A change to either is a new name, so cached
+/// `METERING_START_FUEL` (0). A change to either is a new name, so cached
 /// artifacts of the old scheme are never loaded.
 pub const METERING: &str = "metering-v1:one-per-operator:start-0";
 

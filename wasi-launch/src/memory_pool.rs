@@ -177,9 +177,14 @@ pub(crate) enum PoolRefusal {
 }
 
 /// A pool of linear-memory slots shared by every environment of a
-/// [`Launcher`](crate::Launcher) (see the [module docs](self) of
-/// `memory_pool` in the source for how slots are reset). Cheap to clone,
-/// `Send + Sync`.
+/// [`Launcher`](crate::Launcher). Cheap to clone, `Send + Sync`.
+///
+/// Each slot is reserved (8 GiB of address space: the 4 GiB a 32-bit
+/// memory addresses plus wasmer's guard) the first time it is needed and
+/// kept until the pool is dropped. A returned slot is reset before reuse:
+/// its first [`keep_resident`](MemoryPoolConfig::keep_resident) bytes are
+/// zeroed in place, and the rest the guest made accessible is discarded, so
+/// no guest ever reads another's bytes.
 #[derive(Clone)]
 pub struct MemoryPool {
     inner: Arc<PoolInner>,
