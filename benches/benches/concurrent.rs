@@ -24,6 +24,7 @@
 
 use std::hint::black_box;
 use std::num::NonZeroUsize;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group};
@@ -37,16 +38,20 @@ const HELLO: &[u8] = include_bytes!("../../examples/hello.wat");
 /// How many instances the memory measurement holds at once.
 const HELD: usize = 1_000;
 
-fn hello_config() -> Config {
-    ConfigBuilder::new("hello")
-        .validate()
-        .expect("valid configuration")
+/// The configuration every launch shares (one `Arc`, as a host launching
+/// many guests of one configuration would).
+fn hello_config() -> Arc<Config> {
+    Arc::new(
+        ConfigBuilder::new("hello")
+            .validate()
+            .expect("valid configuration"),
+    )
 }
 
-fn run_hello(launcher: &Launcher, module: &Module, config: &Config) {
+fn run_hello(launcher: &Launcher, module: &Module, config: &Arc<Config>) {
     let (stdout, captured) = StdioSlot::capture();
     let status = launcher
-        .environment_with(config.clone(), |w| {
+        .environment_with(Arc::clone(config), |w| {
             w.stdout(stdout);
         })
         .and_then(|env| env.run(module))
@@ -175,7 +180,7 @@ fn measure_idle(which: &str) {
             _ => {
                 let (stdout, _) = StdioSlot::capture();
                 let env = launcher
-                    .environment_with(config.clone(), |w| {
+                    .environment_with(Arc::clone(&config), |w| {
                         w.stdout(stdout);
                     })
                     .expect("environment");

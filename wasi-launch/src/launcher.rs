@@ -229,7 +229,11 @@ impl Launcher {
     /// stdio inherited, the in-memory sandbox as the `sandbox` filesystem),
     /// plus the volumes of the packages it uses, read-only (see
     /// [`resolve_packages`](Self::resolve_packages)).
-    pub fn environment(&self, config: Config) -> Result<Environment, LaunchError> {
+    ///
+    /// The configuration is taken as a [`Config`] or an `Arc<Config>`: a
+    /// host launching many guests of one configuration shares one `Arc`
+    /// instead of copying it for every launch.
+    pub fn environment(&self, config: impl Into<Arc<Config>>) -> Result<Environment, LaunchError> {
         self.environment_with(config, |_| {})
     }
 
@@ -239,9 +243,10 @@ impl Launcher {
     /// preopens.
     pub fn environment_with(
         &self,
-        config: Config,
+        config: impl Into<Arc<Config>>,
         customise: impl FnOnce(&mut WorldBuilder<'_>),
     ) -> Result<Environment, LaunchError> {
+        let config: Arc<Config> = config.into();
         let mut builder = World::builder(&config);
         customise(&mut builder);
         if !(config.packages().is_empty() && config.package_files().is_empty()) {
@@ -256,8 +261,12 @@ impl Launcher {
     /// from the same configuration. Nothing is added to that world: to
     /// mount used packages, build it with
     /// [`mount_packages`](crate::mount_packages).
-    pub fn environment_with_world(&self, config: Config, world: World) -> Environment {
-        Environment::new(self.clone(), Arc::new(config), world)
+    pub fn environment_with_world(
+        &self,
+        config: impl Into<Arc<Config>>,
+        world: World,
+    ) -> Environment {
+        Environment::new(self.clone(), config.into(), world)
     }
 }
 
