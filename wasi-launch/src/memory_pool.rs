@@ -844,6 +844,13 @@ mod tests {
         (engine, pool)
     }
 
+    /// `module` instantiated in a new store of `engine`, without imports.
+    fn instantiate(engine: &wasmer::Engine, module: &Module) -> (Store, Instance) {
+        let mut store = Store::new(engine.clone());
+        let instance = Instance::new(&mut store, module, &imports! {}).expect("instance");
+        (store, instance)
+    }
+
     fn call(store: &mut Store, instance: &Instance, name: &str, args: &[Value]) -> i32 {
         let f = instance.exports.get_function(name).expect("export");
         match f.call(store, args).expect("no trap")[..] {
@@ -892,8 +899,7 @@ mod tests {
         let (engine, pool) = pooled_engine(MemoryPoolConfig::new().with_slots(1));
         let module = Module::new(&engine, PATTERN).expect("compiles");
         {
-            let mut store = Store::new(engine.clone());
-            let instance = Instance::new(&mut store, &module, &imports! {}).expect("instance");
+            let (mut store, instance) = instantiate(&engine, &module);
             // 4 pages: one kept resident (zeroed in place), three discarded.
             assert_eq!(call(&mut store, &instance, "grow", &[Value::I32(3)]), 1);
             call(&mut store, &instance, "fill", &[]);
@@ -901,8 +907,7 @@ mod tests {
             assert_eq!(pool.in_use(), 1);
         }
         assert_eq!(pool.in_use(), 0, "dropping the store returned the slot");
-        let mut store = Store::new(engine.clone());
-        let instance = Instance::new(&mut store, &module, &imports! {}).expect("instance");
+        let (mut store, instance) = instantiate(&engine, &module);
         assert_eq!(pool.reserved(), 1, "the same slot, reused");
         assert_eq!(call(&mut store, &instance, "nonzero", &[]), 0, "first page");
         // Its pages past the first are inaccessible again until grown.
@@ -923,8 +928,7 @@ mod tests {
         let (engine, pool) = pooled_engine(config);
         let module = Module::new(&engine, PATTERN).expect("compiles");
         for round in 0..3 {
-            let mut store = Store::new(engine.clone());
-            let instance = Instance::new(&mut store, &module, &imports! {}).expect("instance");
+            let (mut store, instance) = instantiate(&engine, &module);
             assert_eq!(call(&mut store, &instance, "grow", &[Value::I32(3)]), 1);
             assert_eq!(
                 call(&mut store, &instance, "nonzero", &[]),
@@ -943,8 +947,7 @@ mod tests {
             .with_max_memory_bytes(2 * PAGE_BYTES);
         let (engine, pool) = pooled_engine(config);
         let module = Module::new(&engine, PATTERN).expect("compiles");
-        let mut store = Store::new(engine.clone());
-        let instance = Instance::new(&mut store, &module, &imports! {}).expect("instance");
+        let (mut store, instance) = instantiate(&engine, &module);
         assert_eq!(pool.in_use(), 1, "pooled");
         assert_eq!(call(&mut store, &instance, "grow", &[Value::I32(5)]), -1);
         assert_eq!(call(&mut store, &instance, "grow", &[Value::I32(-1)]), -1);
@@ -960,10 +963,8 @@ mod tests {
     fn a_module_instantiated_while_the_pool_is_full_gets_its_own_memory() {
         let (engine, pool) = pooled_engine(MemoryPoolConfig::new().with_slots(1));
         let module = Module::new(&engine, PATTERN).expect("compiles");
-        let mut first = Store::new(engine.clone());
-        let a = Instance::new(&mut first, &module, &imports! {}).expect("pooled");
-        let mut second = Store::new(engine.clone());
-        let b = Instance::new(&mut second, &module, &imports! {}).expect("unpooled");
+        let (mut first, a) = instantiate(&engine, &module);
+        let (mut second, b) = instantiate(&engine, &module);
         assert_eq!(pool.in_use(), 1);
         call(&mut first, &a, "fill", &[]);
         assert_eq!(call(&mut second, &b, "nonzero", &[]), 0);
