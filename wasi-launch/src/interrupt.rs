@@ -31,6 +31,8 @@ use std::time::{Duration, Instant};
 use wasmer_types::StoreId;
 use wasmer_vm::interrupt_registry;
 
+use crate::lock::lock;
+
 /// How often the timer thread sends wasmer's interrupt again to a guest
 /// that is still running after it was stopped.
 pub const RESEND_INTERVAL: Duration = Duration::from_millis(2);
@@ -343,12 +345,6 @@ impl Drop for Entered<'_> {
             .stores
             .retain(|entry| entry.id != self.id);
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Makes the eventfd readable (a failed write leaves it as readable as it

@@ -129,6 +129,7 @@ mod exit_status;
 mod guest_memory;
 mod interrupt;
 mod launcher;
+mod lock;
 mod memory_pool;
 mod module_cache;
 mod package;

@@ -37,7 +37,7 @@ use std::ffi::c_void;
 use std::fmt;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use rustix::mm::{Advice, MapFlags, MprotectFlags, ProtFlags};
@@ -47,6 +47,7 @@ use wasmer::{MemoryType, Pages};
 use wasmer_types::ModuleInfo;
 use wasmer_vm::{LinearMemory, VMOwnedMemory};
 
+use crate::lock::lock;
 use crate::tunables::PAGE_BYTES;
 
 /// What a launch does when every slot of the pool is in use.
@@ -477,12 +478,6 @@ impl Drop for Reservation {
         });
         drop(unused);
     }
-}
-
-/// Locks `mutex`, whose data stays consistent even if a holder panicked
-/// (every critical section is a push or a pop).
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// This thread's shard.

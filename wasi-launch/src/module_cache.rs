@@ -54,7 +54,7 @@ use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use rustix::fs::{FileType, Mode, OFlags, Stat};
 use rustix::io::Errno;
@@ -63,6 +63,7 @@ use webc::bytes::Bytes;
 
 use crate::engine::{Compiler, EngineIdentity};
 use crate::error::LaunchError;
+use crate::lock::lock;
 
 /// First bytes of a cache file written by this crate.
 pub const FILE_MAGIC: [u8; 8] = *b"WLMODC\0\x01";
@@ -167,15 +168,6 @@ fn bump(counter: &AtomicU64) {
 
 /// One module's entry: filled once, by the first request that gets it.
 type Slot = Arc<Mutex<Option<Module>>>;
-
-/// Locks `mutex`, ignoring poisoning: the cache only holds finished
-/// `Module`s (or nothing), so a thread that panicked while holding a lock
-/// (e.g. inside the compiler) left no half-written state behind.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 /// Compiled modules for one engine, in memory and optionally on disk.
 ///

@@ -2,7 +2,7 @@
 //! threads ([`WasiEnv`], behind one lock), and what each of its instances
 //! holds on its own ([`ThreadEnv`], the `FunctionEnv` of one store).
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use wasi_config::Config;
 use wasi_fs_setup::World;
@@ -90,7 +90,7 @@ impl Shared {
     /// left it as consistent as any failed call does, so a poisoned lock
     /// is taken over.
     pub(crate) fn lock(&self) -> MutexGuard<'_, WasiEnv> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::lock::lock(&self.state)
     }
 }
 

@@ -17,7 +17,7 @@
 //! then joins every thread before its run returns.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use wasmer::{
@@ -29,6 +29,7 @@ use wasmer_middlewares::metering;
 use crate::control_plane::{ControlPlane, TaskPermit};
 use crate::errno::Errno;
 use crate::exit_status::ExitStatus;
+use crate::lock::lock;
 use crate::preview1::{self, StoppedInHostCall, Termination};
 use crate::state::{Shared, ThreadEnv};
 
@@ -117,10 +118,6 @@ impl std::fmt::Debug for ThreadGroup {
             .field("ending", &self.ending)
             .finish_non_exhaustive()
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// What a new [`ThreadGroup`] is made of.
