@@ -19,6 +19,7 @@ use crate::memory_pool::{MemoryPool, MemoryPoolConfig};
 use crate::module_cache::ModuleCache;
 use crate::package::{self, Package, PackageCache};
 use crate::runtime::{DefaultRuntime, Runtime};
+use crate::tiering::Tiering;
 use crate::tunables::{LimitTunables, MAX_TABLE_ELEMENTS, PAGE_BYTES};
 
 /// Launches WASI guests. Cheap to clone and `Send + Sync`: every clone and
@@ -99,6 +100,7 @@ impl Launcher {
                 compiler,
                 self.inner.cache_dir.clone(),
             )
+            .with_tiering(self.inner.modules.tiering().clone())
         });
         Ok(Launcher {
             inner: Arc::clone(&self.inner),
@@ -270,8 +272,8 @@ impl Launcher {
     }
 }
 
-/// Configures a [`Launcher`]. Defaults: the Cranelift compiler, an
-/// in-memory module cache only (no disk directory), the control plane's
+/// Configures a [`Launcher`]. Defaults: the Cranelift compiler without
+/// tiering, an in-memory module cache only (no disk directory), the control plane's
 /// default task limit ([`ControlPlane::default_max`]), tables of at most
 /// [`MAX_TABLE_ELEMENTS`] elements and the [`DefaultRuntime`] (OS clocks
 /// and entropy).
@@ -283,6 +285,7 @@ pub struct LauncherBuilder {
     max_tasks: Option<NonZeroUsize>,
     max_table_elements: Option<u32>,
     memory_pool: Option<MemoryPoolConfig>,
+    tiering: Tiering,
     runtime: Option<Arc<dyn Runtime>>,
 }
 
@@ -338,6 +341,17 @@ impl LauncherBuilder {
         self
     }
 
+    /// Runs modules the launcher has never compiled (in memory or in its
+    /// cache directory) from a quick singlepass compile first, while the
+    /// Cranelift compile is made for later launches ([`Tiering`]; off by
+    /// default). Applies only with the Cranelift compiler the launcher
+    /// creates: not with [`Compiler::Singlepass`] nor an
+    /// [`engine`](Self::engine) of the caller's.
+    pub fn tiering(&mut self, tiering: Tiering) -> &mut Self {
+        self.tiering = tiering;
+        self
+    }
+
     /// The runtime (clocks, entropy, blocking).
     pub fn runtime(&mut self, runtime: Arc<dyn Runtime>) -> &mut Self {
         self.runtime = Some(runtime);
@@ -362,10 +376,15 @@ impl LauncherBuilder {
         let max_tasks = self.max_tasks.unwrap_or_else(|| {
             cpus.map_or_else(ControlPlane::default_max, ControlPlane::default_max_for)
         });
+        let tiering = match compiler {
+            Some(Compiler::Cranelift) => self.tiering.clone(),
+            _ => Tiering::off(),
+        };
         let modules = match &self.cache_dir {
             Some(dir) => ModuleCache::with_disk_dir(engine, dir.clone()),
             None => ModuleCache::new(engine),
-        };
+        }
+        .with_tiering(tiering);
         Launcher {
             metered: false,
             inner: Arc::new(Inner {

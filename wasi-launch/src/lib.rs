@@ -53,7 +53,9 @@
 //! - `engine`, `tunables` and `module_cache`: the [`Compiler`], the engine
 //!   tunables (table bound) and compiled modules shared in memory and kept in
 //!   an on-disk directory that is checked before any unsafe load
-//!   ([`ModuleCache`]).
+//!   ([`ModuleCache`]); `tiering` runs a module never compiled before
+//!   from a quick singlepass compile while the optimised one is made
+//!   ([`Tiering`]).
 //! - `memory_pool`: linear-memory slots reserved once per launcher and
 //!   reused, reset before reuse ([`MemoryPool`], [`MemoryPoolConfig`]).
 //! - `package` and `commands`: webc packages ([`Package`],
@@ -137,6 +139,7 @@ mod preview1;
 mod runtime;
 mod state;
 mod threads;
+mod tiering;
 mod tunables;
 
 pub use commands::CommandSource;
@@ -164,4 +167,5 @@ pub use runtime::{
     Timestamp,
 };
 pub use state::WasiEnv;
+pub use tiering::{DEFAULT_TIERING_MAX_WASM_BYTES, TierUp, Tiering};
 pub use tunables::MAX_TABLE_ELEMENTS;

@@ -36,13 +36,18 @@
 //! ([`EngineIdentity::metered`]), so a metered run never loads an unmetered
 //! artifact, from memory or disk, nor the other way round.
 //!
+//! With [`Tiering`], a module the cache has never compiled first runs from
+//! a quick singlepass compile; only the optimised compile is ever written
+//! to the disk directory.
+//!
 //! This module's `unsafe` code is the two deserialize calls: of a checked
-//! cache file, and of a metered artifact just compiled in this process.
+//! cache file, and of an artifact just compiled in this process by another
+//! engine (a metered one, or singlepass for tiering).
 //! The cache never evicts: it lives as long as the launcher that owns it.
 
 #![allow(
     unsafe_code,
-    reason = "the one deserialize of a checked cache file; see the SAFETY comment"
+    reason = "the deserializes of a checked cache file and of an artifact compiled in this process; see their SAFETY comments"
 )]
 
 use std::collections::HashMap;
@@ -54,7 +59,7 @@ use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rustix::fs::{FileType, Mode, OFlags, Stat};
 use rustix::io::Errno;
@@ -64,6 +69,7 @@ use webc::bytes::Bytes;
 use crate::engine::{Compiler, EngineIdentity};
 use crate::error::LaunchError;
 use crate::lock::lock;
+use crate::tiering::{TierUp, TierUpQueue, Tiering};
 
 /// First bytes of a cache file written by this crate.
 pub const FILE_MAGIC: [u8; 8] = *b"WLMODC\0\x01";
@@ -138,6 +144,10 @@ pub struct CacheStats {
     pub memory_hits: u64,
     /// Modules loaded from the disk directory.
     pub disk_hits: u64,
+    /// Modules first compiled by singlepass for a quick start ([`Tiering`]);
+    /// the optimised compile that follows is counted in `compiles` when
+    /// the cache's own thread makes it.
+    pub quick_compiles: u64,
     /// Cache files found but rejected (corrupt, truncated, foreign, wrong key).
     pub disk_rejects: u64,
     /// Cache files written.
@@ -156,6 +166,7 @@ struct Counters {
     compiles: AtomicU64,
     memory_hits: AtomicU64,
     disk_hits: AtomicU64,
+    quick_compiles: AtomicU64,
     disk_rejects: AtomicU64,
     disk_writes: AtomicU64,
     disk_write_errors: AtomicU64,
@@ -205,6 +216,14 @@ type Slot = Arc<Mutex<Option<Module>>>;
 /// trust checks above are about; someone who already runs as the user could
 /// as well replace the launcher.
 pub struct ModuleCache {
+    shared: Arc<Shared>,
+    tiering: Tiering,
+    /// Optimised compiles of tiered modules, for the background thread.
+    tier_ups: TierUpQueue<TierUpJob>,
+}
+
+/// What the background thread of tiering needs of the cache too.
+struct Shared {
     engine: Engine,
     identity: EngineIdentity,
     disk_dir: Option<PathBuf>,
@@ -215,13 +234,28 @@ pub struct ModuleCache {
     /// text, so a memory hit on text skips the parse.
     text_keys: Mutex<HashMap<[u8; 32], CacheKey>>,
     counters: Counters,
+    /// The singlepass engine of unmetered quick compiles (tiering), made on
+    /// first use.
+    quick_engine: OnceLock<Engine>,
+}
+
+/// One optimised compile queued by tiering: the module's key, wasm binary
+/// and memory entry (holding the quick module until it is replaced), and
+/// whether to write it to the disk directory (`Some(checked)`, as
+/// [`Lookup::Store`]).
+struct TierUpJob {
+    key: CacheKey,
+    wasm: Vec<u8>,
+    slot: Slot,
+    store: Option<bool>,
 }
 
 impl fmt::Debug for ModuleCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ModuleCache")
-            .field("identity", &self.identity)
-            .field("disk_dir", &self.disk_dir)
+            .field("identity", &self.shared.identity)
+            .field("disk_dir", &self.shared.disk_dir)
+            .field("tiering", &self.tiering)
             .field("stats", &self.stats())
             .finish_non_exhaustive()
     }
@@ -230,14 +264,31 @@ impl fmt::Debug for ModuleCache {
 impl ModuleCache {
     /// A cache in memory only.
     pub fn new(engine: Engine) -> Self {
+        Self::with_parts(engine, None, None)
+    }
+
+    fn with_parts(
+        engine: Engine,
+        disk_dir: Option<PathBuf>,
+        metered_with: Option<Compiler>,
+    ) -> Self {
+        let mut identity = EngineIdentity::of(&engine);
+        if metered_with.is_some() {
+            identity = identity.metered();
+        }
         Self {
-            identity: EngineIdentity::of(&engine),
-            engine,
-            disk_dir: None,
-            metered_with: None,
-            slots: Mutex::new(HashMap::new()),
-            text_keys: Mutex::new(HashMap::new()),
-            counters: Counters::default(),
+            shared: Arc::new(Shared {
+                identity,
+                engine,
+                disk_dir,
+                metered_with,
+                slots: Mutex::new(HashMap::new()),
+                text_keys: Mutex::new(HashMap::new()),
+                counters: Counters::default(),
+                quick_engine: OnceLock::new(),
+            }),
+            tiering: Tiering::off(),
+            tier_ups: TierUpQueue::new(),
         }
     }
 
@@ -245,10 +296,7 @@ impl ModuleCache {
     /// with missing parents) when the first module is written. The directory
     /// is used only while it is the user's own; see the [`ModuleCache`] docs.
     pub fn with_disk_dir(engine: Engine, dir: impl Into<PathBuf>) -> Self {
-        Self {
-            disk_dir: Some(dir.into()),
-            ..Self::new(engine)
-        }
+        Self::with_parts(engine, Some(dir.into()), None)
     }
 
     /// A cache of *metered* modules (fuel): each is compiled by `compiler`
@@ -257,18 +305,36 @@ impl ModuleCache {
     /// `disk_dir`, entries are kept there beside unmetered ones, under
     /// their own keys.
     pub fn metered(engine: Engine, compiler: Compiler, disk_dir: Option<PathBuf>) -> Self {
-        let plain = Self::new(engine);
-        Self {
-            identity: plain.identity.metered(),
-            disk_dir,
-            metered_with: Some(compiler),
-            ..plain
-        }
+        Self::with_parts(engine, disk_dir, Some(compiler))
+    }
+
+    /// This cache with `tiering`: modules it has never compiled, up to the
+    /// size `tiering` allows, first run from a quick singlepass compile
+    /// while the optimised compile is made apart (see [`Tiering`]). Meant
+    /// for a cache whose engine is Cranelift's ([`Compiler::Cranelift`]).
+    pub fn with_tiering(mut self, tiering: Tiering) -> Self {
+        self.tiering = tiering;
+        self
+    }
+
+    /// The cache's tiering ([`Tiering::off`] unless set).
+    pub fn tiering(&self) -> &Tiering {
+        &self.tiering
+    }
+
+    /// Blocks until the cache's background thread has finished every
+    /// optimised compile of tiering queued so far: each is then in the
+    /// disk directory and has replaced its quick module in memory. A
+    /// process that exits sooner loses those compiles (the next process
+    /// compiles again), never a run. Returns at once without tiering, or
+    /// with an [`optimizer`](Tiering::with_optimizer) of the embedder's.
+    pub fn finish_tier_ups(&self) {
+        self.tier_ups.wait_idle();
     }
 
     /// Whether this cache compiles with fuel metering.
     pub fn is_metered(&self) -> bool {
-        self.metered_with.is_some()
+        self.shared.metered_with.is_some()
     }
 
     /// The user's default cache directory: `<cache dir>/wasi-launch/modules`
@@ -280,37 +346,41 @@ impl ModuleCache {
 
     /// The engine modules are compiled for.
     pub fn engine(&self) -> &Engine {
-        &self.engine
+        &self.shared.engine
     }
 
     /// The engine's identity, part of every key.
     pub fn identity(&self) -> &EngineIdentity {
-        &self.identity
+        &self.shared.identity
     }
 
     /// The disk directory, if any.
     pub fn disk_dir(&self) -> Option<&Path> {
-        self.disk_dir.as_deref()
+        self.shared.disk_dir.as_deref()
     }
 
     /// The key of `wasm` (a binary module) in this cache.
     pub fn key(&self, wasm: &[u8]) -> CacheKey {
-        CacheKey::new(&self.identity, wasm)
+        CacheKey::new(&self.shared.identity, wasm)
     }
 
     /// Where the cache file for `key` lives, if there is a disk directory.
     pub fn file_path(&self, key: &CacheKey) -> Option<PathBuf> {
-        self.disk_dir.as_ref().map(|dir| dir.join(key.file_name()))
+        self.shared
+            .disk_dir
+            .as_ref()
+            .map(|dir| dir.join(key.file_name()))
     }
 
     /// What the cache did so far.
     pub fn stats(&self) -> CacheStats {
-        let c = &self.counters;
+        let c = &self.shared.counters;
         let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         CacheStats {
             compiles: get(&c.compiles),
             memory_hits: get(&c.memory_hits),
             disk_hits: get(&c.disk_hits),
+            quick_compiles: get(&c.quick_compiles),
             disk_rejects: get(&c.disk_rejects),
             disk_writes: get(&c.disk_writes),
             disk_write_errors: get(&c.disk_write_errors),
@@ -321,29 +391,34 @@ impl ModuleCache {
     /// The compiled module for `bytes` (a wasm binary or `.wat` text): from
     /// memory, else from the disk directory, else compiled (and then written
     /// to the disk directory).
+    ///
+    /// With [`Tiering`], a module found neither in memory nor on disk and
+    /// small enough is compiled by singlepass and returned at once; its
+    /// optimised compile follows apart (see [`Tiering`]).
     pub fn get_or_compile(&self, bytes: &[u8]) -> Result<Module, LaunchError> {
+        let shared = &*self.shared;
         let text_hash: Option<[u8; 32]> =
             (!bytes.starts_with(WASM_MAGIC)).then(|| blake3::hash(bytes).into());
-        if let Some(module) = text_hash.as_ref().and_then(|hash| self.text_hit(hash)) {
+        if let Some(module) = text_hash.as_ref().and_then(|hash| shared.text_hit(hash)) {
             return Ok(module);
         }
         let wasm = wasmer::wat2wasm(bytes).map_err(|err| LaunchError::ModuleText(Box::new(err)))?;
         let key = self.key(&wasm);
         if let Some(hash) = text_hash {
-            lock(&self.text_keys).insert(hash, key.clone());
+            lock(&shared.text_keys).insert(hash, key.clone());
         }
-        let slot = Arc::clone(lock(&self.slots).entry(key.clone()).or_default());
+        let slot = Arc::clone(lock(&shared.slots).entry(key.clone()).or_default());
         // Held while loading or compiling, so concurrent requests for the
         // same module wait for one compile instead of each compiling.
         let mut entry = lock(&slot);
         if let Some(module) = entry.as_ref() {
-            bump(&self.counters.memory_hits);
+            bump(&shared.counters.memory_hits);
             tracing::trace!(%key, "module cache: memory hit");
             return Ok(module.clone());
         }
         let mut store_into = None;
-        if let Some(dir) = &self.disk_dir {
-            match self.look_up(dir, &key) {
+        if let Some(dir) = &shared.disk_dir {
+            match shared.look_up(dir, &key) {
                 Lookup::Hit(module) => {
                     *entry = Some(module.clone());
                     return Ok(module);
@@ -352,14 +427,96 @@ impl ModuleCache {
                 Lookup::Skip => {}
             }
         }
-        bump(&self.counters.compiles);
-        let module = self.compile(&wasm)?;
+        if self.tiering.applies_to(wasm.len())
+            && let Some(module) = shared.quick_compile(&wasm)
+        {
+            bump(&shared.counters.quick_compiles);
+            tracing::debug!(%key, "module cache: compiled quickly (tiering)");
+            *entry = Some(module.clone());
+            drop(entry);
+            let store = store_into.map(|(_, checked)| checked);
+            self.tier_up(key, wasm.into_owned(), slot, store);
+            return Ok(module);
+        }
+        bump(&shared.counters.compiles);
+        let module = shared.compile(&wasm)?;
         tracing::debug!(%key, "module cache: compiled");
         if let Some((dir, checked)) = store_into {
-            self.store(dir, checked, &key, &module);
+            shared.store(dir, checked, &key, &module);
         }
         *entry = Some(module.clone());
         Ok(module)
+    }
+
+    /// Has the optimised compile of a module just compiled quickly made:
+    /// by the embedder's optimizer, else on the background thread.
+    fn tier_up(&self, key: CacheKey, wasm: Vec<u8>, slot: Slot, store: Option<bool>) {
+        if let Some(optimizer) = self.tiering.optimizer() {
+            optimizer(TierUp::new(&wasm, self.is_metered()));
+            return;
+        }
+        let job = TierUpJob {
+            key,
+            wasm,
+            slot,
+            store,
+        };
+        let shared = Arc::downgrade(&self.shared);
+        let queued = self.tier_ups.push(job, move |job| {
+            if let Some(shared) = shared.upgrade() {
+                shared.optimize(job);
+            }
+        });
+        if !queued {
+            tracing::warn!(
+                "module cache: no thread for the optimised compile; the quick one stays"
+            );
+        }
+    }
+}
+
+impl Shared {
+    /// The optimised compile of a tiered module: compiled by the cache's
+    /// compiler, written to the disk directory as an ordinary compile
+    /// would be, then put in the memory entry in place of the quick one.
+    fn optimize(&self, job: TierUpJob) {
+        bump(&self.counters.compiles);
+        let module = match self.compile(&job.wasm) {
+            Ok(module) => module,
+            Err(err) => {
+                tracing::warn!(key = %job.key, error = %err, "module cache: optimised compile failed; the quick one stays");
+                return;
+            }
+        };
+        tracing::debug!(key = %job.key, "module cache: compiled (tiering's optimised compile)");
+        if let (Some(dir), Some(checked)) = (&self.disk_dir, job.store) {
+            self.store(dir, checked, &job.key, &module);
+        }
+        *lock(&job.slot) = Some(module);
+    }
+
+    /// A singlepass compile of `wasm` (metered, for a metered cache), moved
+    /// into this cache's engine; `None` when singlepass cannot compile it,
+    /// so that the cache's compiler does, and reports any error, as
+    /// without tiering.
+    fn quick_compile(&self, wasm: &[u8]) -> Option<Module> {
+        let engine = match self.metered_with {
+            Some(_) => Compiler::Singlepass.metered_engine(),
+            None => self
+                .quick_engine
+                .get_or_init(|| Compiler::Singlepass.engine())
+                .clone(),
+        };
+        let adopted = Module::from_binary(&engine, wasm)
+            .map_err(|err| LaunchError::Compile(Box::new(err)))
+            .and_then(|quick| self.adopt(&quick));
+        match adopted {
+            Ok(module) => Some(module),
+            Err(err) => {
+                tracing::debug!(error = %err, "module cache: no quick compile; compiling optimised");
+                None
+            }
+        }
     }
 
     /// Compiles `wasm` for this cache's engine (metered, for a metered
@@ -375,16 +532,26 @@ impl ModuleCache {
         // belongs to the one engine.
         let metered = compiler.metered_engine();
         let compiled = Module::from_binary(&metered, wasm).map_err(compile_error)?;
-        let artifact = compiled.serialize().map_err(|err| {
-            LaunchError::Compile(Box::new(wasmer::CompileError::Codegen(err.to_string())))
-        })?;
+        self.adopt(&compiled)
+    }
+
+    /// `compiled`, made by another engine of this process for the host
+    /// (a metered or a singlepass one), moved into this cache's engine, so
+    /// that every module the cache hands out belongs to the one engine its
+    /// stores are made from.
+    fn adopt(&self, compiled: &Module) -> Result<Module, LaunchError> {
+        let codegen =
+            |err: String| LaunchError::Compile(Box::new(wasmer::CompileError::Codegen(err)));
+        let artifact = compiled
+            .serialize()
+            .map_err(|err| codegen(err.to_string()))?;
         // SAFETY: `artifact` is what `Module::serialize` produced a moment
-        // ago in this process, from a module compiled by an engine of the
-        // same compiler, target and CPU features as `self.engine` (both made
-        // by `Compiler` for the host); it never left memory.
-        unsafe { Module::deserialize(&self.engine, artifact) }.map_err(|err| {
-            LaunchError::Compile(Box::new(wasmer::CompileError::Codegen(err.to_string())))
-        })
+        // ago in this process, from a module compiled by an engine `Compiler`
+        // made for the host's target and CPU features, as `self.engine`'s
+        // (the compiler may differ: the artifact holds finished machine
+        // code, which the engine only maps and links); it never left memory.
+        unsafe { Module::deserialize(&self.engine, artifact) }
+            .map_err(|err| codegen(err.to_string()))
     }
 
     /// Looks for `key`'s cache file in the disk directory `dir`, after
@@ -851,8 +1018,8 @@ mod tests {
         let spaced = format!("{HELLO}\n\n");
         cache.get_or_compile(spaced.as_bytes()).unwrap();
         assert_eq!(triple(&cache), counts(2, 3, 0));
-        assert_eq!(lock(&cache.text_keys).len(), 3);
-        assert_eq!(lock(&cache.slots).len(), 2);
+        assert_eq!(lock(&cache.shared.text_keys).len(), 3);
+        assert_eq!(lock(&cache.shared.slots).len(), 2);
         assert_eq!(cache.stats().disk_writes, 0, "no disk directory");
     }
 
@@ -1083,6 +1250,148 @@ mod tests {
         assert_eq!(s.memory_hits, 2 * THREADS as u64 - s.compiles, "{s:?}");
         assert_eq!(s.disk_writes, s.compiles);
         assert_eq!(s.disk_rejects + s.disk_write_errors, 0);
+    }
+
+    /// A module that reads memory, so a quick and an optimised compile of
+    /// it can be told apart by their artifacts, and that both must run.
+    const SUM: &str = r#"(module
+        (memory (export "memory") 1)
+        (func (export "sum") (param $n i32) (result i32) (local $acc i32)
+          (block $done (loop $next
+            (br_if $done (i32.eqz (local.get $n)))
+            (local.set $acc (i32.add (local.get $acc) (local.get $n)))
+            (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+            (br $next)))
+          (local.get $acc)))"#;
+
+    /// Calls `sum(100)` on a module of `cache`: 5050 from either compile.
+    fn call_sum(cache: &ModuleCache, module: &Module) -> i32 {
+        let mut store = wasmer::Store::new(cache.engine().clone());
+        let instance = wasmer::Instance::new(&mut store, module, &wasmer::imports! {}).unwrap();
+        let sum = instance.exports.get_function("sum").unwrap();
+        sum.call(&mut store, &[wasmer::Value::I32(100)]).unwrap()[0].unwrap_i32()
+    }
+
+    /// The payload of `path`'s cache file for `key`.
+    fn payload_of(path: &Path, key: &CacheKey) -> Vec<u8> {
+        let data = std::fs::read(path).unwrap();
+        decode(&data, key).unwrap().to_vec()
+    }
+
+    #[test]
+    fn tiering_runs_a_new_module_quickly_then_caches_only_the_optimised_compile() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = ModuleCache::with_disk_dir(Compiler::Cranelift.engine(), dir.path())
+            .with_tiering(Tiering::up_to(1 << 20));
+        let quick = cache.get_or_compile(SUM.as_bytes()).unwrap();
+        assert_eq!(call_sum(&cache, &quick), 5050);
+        cache.finish_tier_ups();
+        let stats = cache.stats();
+        assert_eq!((stats.quick_compiles, stats.compiles), (1, 1), "{stats:?}");
+        assert_eq!((stats.disk_writes, stats.disk_write_errors), (1, 0));
+
+        // The memory entry is now the optimised module, the one on disk.
+        let optimised = cache.get_or_compile(SUM.as_bytes()).unwrap();
+        assert_eq!(call_sum(&cache, &optimised), 5050);
+        let wasm = wasmer::wat2wasm(SUM.as_bytes()).unwrap();
+        let key = cache.key(&wasm);
+        let on_disk = payload_of(&cache_file(&cache, SUM), &key);
+        assert_eq!(optimised.serialize().unwrap().as_ref(), &on_disk[..]);
+        assert_ne!(quick.serialize().unwrap().as_ref(), &on_disk[..]);
+
+        // A later process loads the optimised compile without compiling.
+        let later = ModuleCache::with_disk_dir(Compiler::Cranelift.engine(), dir.path())
+            .with_tiering(Tiering::up_to(1 << 20));
+        later.get_or_compile(SUM.as_bytes()).unwrap();
+        let stats = later.stats();
+        assert_eq!(
+            (stats.quick_compiles, stats.compiles, stats.disk_hits),
+            (0, 0, 1)
+        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn tiering_skips_modules_over_its_limit() {
+        let cache = ModuleCache::new(Compiler::Cranelift.engine()).with_tiering(Tiering::up_to(8));
+        cache.get_or_compile(SUM.as_bytes()).unwrap();
+        let stats = cache.stats();
+        assert_eq!((stats.quick_compiles, stats.compiles), (0, 1));
+    }
+
+    #[test]
+    fn tiering_leaves_errors_to_the_optimising_compiler() {
+        let cache =
+            ModuleCache::new(Compiler::Cranelift.engine()).with_tiering(Tiering::up_to(1 << 20));
+        let bad = "(module (func (result i32) i64.const 1))";
+        let tiered = cache
+            .get_or_compile(bad.as_bytes())
+            .unwrap_err()
+            .to_string();
+        let plain = ModuleCache::new(Compiler::Cranelift.engine());
+        assert_eq!(
+            tiered,
+            plain
+                .get_or_compile(bad.as_bytes())
+                .unwrap_err()
+                .to_string()
+        );
+        assert_eq!(cache.stats().quick_compiles, 0);
+    }
+
+    #[test]
+    fn a_module_singlepass_cannot_compile_is_compiled_by_cranelift_at_once() {
+        // Fixed-width SIMD: Cranelift compiles it, wasmer's singlepass does
+        // not (checked first, so this test keeps meaning what it says).
+        let simd = r#"(module (func (export "f") (result i32)
+            (i32x4.extract_lane 0 (i32x4.splat (i32.const 7)))))"#;
+        let wasm = wasmer::wat2wasm(simd.as_bytes()).unwrap();
+        assert!(Module::from_binary(&Compiler::Singlepass.engine(), &wasm).is_err());
+        let cache =
+            ModuleCache::new(Compiler::Cranelift.engine()).with_tiering(Tiering::up_to(1 << 20));
+        let module = cache.get_or_compile(simd.as_bytes()).unwrap();
+        let stats = cache.stats();
+        assert_eq!((stats.quick_compiles, stats.compiles), (0, 1));
+        let mut store = wasmer::Store::new(cache.engine().clone());
+        let instance = wasmer::Instance::new(&mut store, &module, &wasmer::imports! {}).unwrap();
+        let f = instance.exports.get_function("f").unwrap();
+        assert_eq!(f.call(&mut store, &[]).unwrap()[0].unwrap_i32(), 7);
+    }
+
+    #[test]
+    fn an_optimizer_gets_the_wasm_and_whether_the_cache_is_metered() {
+        /// What the optimizer was asked: the wasm, and whether metered.
+        type Seen = Arc<Mutex<Vec<(Vec<u8>, bool)>>>;
+        let seen: Seen = Arc::new(Mutex::new(Vec::new()));
+        let record = |seen: &Seen| {
+            let seen = Arc::clone(seen);
+            Tiering::up_to(1 << 20).with_optimizer(move |tier_up| {
+                lock(&seen).push((tier_up.wasm().to_vec(), tier_up.is_metered()));
+            })
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let plain = ModuleCache::with_disk_dir(Compiler::Cranelift.engine(), dir.path())
+            .with_tiering(record(&seen));
+        let metered = ModuleCache::metered(Compiler::Cranelift.engine(), Compiler::Cranelift, None)
+            .with_tiering(record(&seen));
+        for cache in [&plain, &metered] {
+            let module = cache.get_or_compile(SUM.as_bytes()).unwrap();
+            cache.get_or_compile(SUM.as_bytes()).unwrap();
+            cache.finish_tier_ups();
+            let stats = cache.stats();
+            // One quick compile, then memory hits; the optimizer compiles.
+            assert_eq!(
+                (stats.quick_compiles, stats.compiles, stats.memory_hits),
+                (1, 0, 1)
+            );
+            assert_eq!(stats.disk_writes, 0, "the quick module is never written");
+            if !cache.is_metered() {
+                assert_eq!(call_sum(cache, &module), 5050);
+            }
+        }
+        let wasm = wasmer::wat2wasm(SUM.as_bytes()).unwrap().into_owned();
+        assert_eq!(*lock(&seen), vec![(wasm.clone(), false), (wasm, true)]);
+        assert_eq!(std::fs::read_dir(dir.path()).map_or(0, |d| d.count()), 0);
     }
 
     #[test]

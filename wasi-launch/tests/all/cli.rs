@@ -5,7 +5,9 @@
 //!
 //! The guests are the `.wat` programs of `tests/guests/` (whose library
 //! tests are in `launch.rs`) and the workspace's `examples/`. Every run gets
-//! its own cache directory, so nothing is written to the user's cache.
+//! its own cache directory, so nothing is written to the user's cache, and
+//! runs without tiering (`--no-tiering`: no detached precompile outlives a
+//! test), except in the tests of tiering itself.
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
@@ -31,7 +33,7 @@ fn example(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// A `wasi-run` command with a private cache directory, and neither
+/// A `wasi-run` command with a private cache directory, no tiering, and neither
 /// `RUST_LOG` (so stderr holds only what `wasi-run` itself says) nor
 /// `RUST_BACKTRACE` (so a default panic message would show its note).
 struct WasiRun {
@@ -46,6 +48,7 @@ impl WasiRun {
         cmd.env_remove("RUST_LOG")
             .env_remove("RUST_BACKTRACE")
             .env("XDG_CACHE_HOME", cache.path())
+            .arg("--no-tiering")
             .arg("--cache-dir")
             .arg(cache.path().join("modules"));
         WasiRun { cmd, _cache: cache }
@@ -476,6 +479,7 @@ fn cache_dir_is_written_once_and_no_cache_writes_nothing() {
     };
     for _ in 0..2 {
         let out = WasiRun::bare()
+            .arg("--no-tiering")
             .arg("--cache-dir")
             .arg(cache.path())
             .arg(example("hello.wasm"))
@@ -491,6 +495,7 @@ fn cache_dir_is_written_once_and_no_cache_writes_nothing() {
     bytes[at] ^= 0xff;
     std::fs::write(&file, &bytes).unwrap();
     let out = WasiRun::bare()
+        .arg("--no-tiering")
         .arg("--cache-dir")
         .arg(cache.path())
         .arg(example("hello.wasm"))
@@ -705,4 +710,96 @@ fn thread_exit_ends_the_run_while_main_reads_stdin_and_max_threads_caps_spawns()
         .arg(guest("thread_exit_while_main_reads_stdin"))
         .output();
     assert_eq!(code(&out), 1, "{}", stderr(&out));
+}
+
+/// The cache files in `dir` once there are `n` of them, waiting up to a
+/// minute for a detached precompile to write them (a bound for
+/// correctness, not a performance assertion).
+fn cache_files_eventually(dir: &Path, n: usize) -> Vec<PathBuf> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|d| d.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default();
+        files.retain(|f| f.extension() == Some(OsStr::new("wlmod")));
+        if files.len() >= n || std::time::Instant::now() > deadline {
+            files.sort();
+            return files;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// A first run starts from a quick compile; the detached `--precompile`
+/// then writes the Cranelift compile, under the same file name a
+/// `--no-tiering` run writes, and the next run loads it without compiling.
+/// The same holds for a metered (fuel) run, under its own key.
+#[test]
+fn a_first_run_tiers_and_its_detached_precompile_caches_the_cranelift_compile() {
+    let cache = tempfile::tempdir().unwrap();
+    let tiered = cache.path().join("tiered");
+    let plain = cache.path().join("plain");
+    let run = |dir: &Path, extra: &[&str]| {
+        WasiRun::bare()
+            .env("RUST_LOG", "wasi_launch=debug")
+            .args(extra)
+            .arg("--cache-dir")
+            .arg(dir)
+            .arg(example("hello.wasm"))
+            .output()
+    };
+    for (n, fuel) in [(1, &[][..]), (2, &["-W", "fuel=100000000"][..])] {
+        let out = run(&tiered, fuel);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        assert_eq!(out.stdout, b"Hello, world! argc=1\n");
+        assert!(
+            stderr(&out).contains("compiled quickly (tiering)"),
+            "{}",
+            stderr(&out)
+        );
+        let files = cache_files_eventually(&tiered, n);
+        assert_eq!(files.len(), n, "{files:?}");
+
+        let out = run(&tiered, fuel);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        assert_eq!(out.stdout, b"Hello, world! argc=1\n");
+        assert!(
+            stderr(&out).contains("module cache: disk hit"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(!stderr(&out).contains("compiled"), "{}", stderr(&out));
+
+        let mut no_tiering = vec!["--no-tiering"];
+        no_tiering.extend_from_slice(fuel);
+        assert_eq!(code(&run(&plain, &no_tiering)), 0);
+        let names = |files: Vec<PathBuf>| -> Vec<OsString> {
+            files
+                .iter()
+                .map(|f| f.file_name().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(names(cache_files_eventually(&plain, n)), names(files));
+    }
+}
+
+#[test]
+fn precompile_fills_the_cache_without_running_the_guest() {
+    let cache = tempfile::tempdir().unwrap();
+    let out = WasiRun::bare()
+        .arg("--precompile")
+        .arg("--cache-dir")
+        .arg(cache.path())
+        .arg(example("hello.wasm"))
+        .output();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!((out.stdout.len(), out.stderr.len()), (0, 0));
+    assert_eq!(cache_files_eventually(cache.path(), 1).len(), 1);
+
+    let out = WasiRun::bare()
+        .arg("--precompile")
+        .arg("--no-cache")
+        .arg(example("hello.wasm"))
+        .output();
+    assert_eq!(code(&out), EXIT_USAGE, "{}", stderr(&out));
 }

@@ -39,7 +39,7 @@ pub(crate) const SLEEP_AN_HOUR: &str = r#"(module
     (drop (call $poll (i32.const 100) (i32.const 200) (i32.const 1) (i32.const 300)))))"#;
 
 /// Counts to 100,000 (a few hundred thousand operators), writes "done\n".
-const COUNT: &str = r#"(module
+pub(crate) const COUNT: &str = r#"(module
   (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 1)
   (data (i32.const 16) "done\n")

@@ -17,3 +17,4 @@ mod limits;
 mod packages;
 mod pool;
 mod threads;
+mod tiering;

@@ -59,6 +59,18 @@ pub struct Cli {
     #[arg(long = "compiler", value_parser = compiler_parser(), default_value_t = Compiler::default())]
     pub compiler: Compiler,
 
+    /// Compile a module the cache has never seen with Cranelift before
+    /// running it. By default such a module of up to 1 MiB first runs from
+    /// a quick singlepass compile, while a detached `wasi-run --precompile`
+    /// writes the Cranelift compile to the cache for the next run.
+    #[arg(long = "no-tiering")]
+    pub no_tiering: bool,
+
+    /// Compile MODULE into the on-disk module cache and exit without
+    /// running it (metered when `-W fuel` is given, as a run would be).
+    #[arg(long = "precompile", conflicts_with_all = ["no_cache", "explain"])]
+    pub precompile: bool,
+
     /// Use a package from the package cache (`namespace/name[@VERSION-REQ]`):
     /// its volumes are mounted read-only and its commands can be run.
     #[arg(long = "use", value_name = "PKG")]

@@ -10,7 +10,13 @@
 //! 130 and 143 when SIGINT or SIGTERM stopped it (through the same
 //! interrupt, its output flushed); 2 for usage and configuration errors; 1
 //! for a module that cannot be read, parsed or linked, or whose minimum
-//! memory is over `max-memory-size`.
+//! memory is over `max-memory-size`. `--precompile` exits 0 once MODULE is
+//! in the cache.
+//!
+//! A module the cache has never compiled runs from a quick singlepass
+//! compile while a detached `wasi-run --precompile` writes its Cranelift
+//! compile to the cache (`tier_up.rs`); `--no-tiering` waits for Cranelift
+//! instead.
 //!
 //! A thin layer over the library's public API, built only with the `cli`
 //! feature of `wasi-launch` (on by default). This folder is the only code
@@ -20,6 +26,7 @@
 
 mod args;
 mod explain;
+mod tier_up;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -89,10 +96,24 @@ fn run(cli: &Cli) -> ExitCode {
     };
     let mut builder = Launcher::builder();
     builder.compiler(cli.compiler);
-    if !cli.no_cache
-        && let Some(dir) = cli.cache_dir.clone().or_else(ModuleCache::default_disk_dir)
-    {
-        builder.cache_dir(dir);
+    let cache_dir = if cli.no_cache {
+        None
+    } else {
+        cli.cache_dir.clone().or_else(ModuleCache::default_disk_dir)
+    };
+    match &cache_dir {
+        Some(dir) => {
+            builder.cache_dir(dir.clone());
+            // Tiering only pays when a later run finds the optimised compile.
+            if !cli.no_tiering && !cli.precompile {
+                builder.tiering(tier_up::tiering(dir.clone()));
+            }
+        }
+        None if cli.precompile => {
+            eprintln!("wasi-run: --precompile needs a cache directory (--cache-dir)");
+            return ExitCode::from(EXIT_USAGE);
+        }
+        None => {}
     }
     let launcher = builder.build();
     // With fuel, every module is loaded metered (and cached apart).
@@ -151,6 +172,9 @@ fn run(cli: &Cli) -> ExitCode {
         Ok(m) => m,
         Err(e) => return report(&e),
     };
+    if cli.precompile {
+        return ExitCode::SUCCESS;
+    }
     let caps = *config.capabilities();
     let env = launcher.environment_with_world(config, world);
     let signal = forward_signals(env.interrupt_handle());
