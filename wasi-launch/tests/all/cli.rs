@@ -748,27 +748,21 @@ fn a_first_run_tiers_and_its_detached_precompile_caches_the_cranelift_compile() 
             .arg(example("hello.wasm"))
             .output()
     };
-    for (n, fuel) in [(1, &[][..]), (2, &["-W", "fuel=100000000"][..])] {
-        let out = run(&tiered, fuel);
+    // A run of hello that succeeds and logs `line`; its log.
+    let hello_logging = |dir: &Path, fuel: &[&str], line: &str| -> String {
+        let out = run(dir, fuel);
         assert_eq!(code(&out), 0, "{}", stderr(&out));
         assert_eq!(out.stdout, b"Hello, world! argc=1\n");
-        assert!(
-            stderr(&out).contains("compiled quickly (tiering)"),
-            "{}",
-            stderr(&out)
-        );
+        assert!(stderr(&out).contains(line), "{}", stderr(&out));
+        stderr(&out)
+    };
+    for (n, fuel) in [(1, &[][..]), (2, &["-W", "fuel=100000000"][..])] {
+        hello_logging(&tiered, fuel, "compiled quickly (tiering)");
         let files = cache_files_eventually(&tiered, n);
         assert_eq!(files.len(), n, "{files:?}");
 
-        let out = run(&tiered, fuel);
-        assert_eq!(code(&out), 0, "{}", stderr(&out));
-        assert_eq!(out.stdout, b"Hello, world! argc=1\n");
-        assert!(
-            stderr(&out).contains("module cache: disk hit"),
-            "{}",
-            stderr(&out)
-        );
-        assert!(!stderr(&out).contains("compiled"), "{}", stderr(&out));
+        let log = hello_logging(&tiered, fuel, "module cache: disk hit");
+        assert!(!log.contains("compiled"), "{log}");
 
         let mut no_tiering = vec!["--no-tiering"];
         no_tiering.extend_from_slice(fuel);
