@@ -22,8 +22,9 @@
 #   - the memory limit as the guest's memory cap, fuel and timeout from
 #     annotations, `ctr task kill` through the interrupt (exit 143, output
 #     kept);
-#   - a module that is not a WASI command and a missing entrypoint: the
-#     task fails with a message, and the shim neither panics nor hangs.
+#   - a module that is not a WASI command, a missing entrypoint and a
+#     malformed spec: the task fails with a message, and the shim neither
+#     panics nor hangs (every ctr command is bounded to a minute).
 # At exit it stops only the containerd it started (by pid) and the shims of
 # that containerd, unmounts what is mounted under its directory, and
 # removes it (lib.sh). containerd 1.6 and runwasi keep two things outside it: the
@@ -137,7 +138,14 @@ expect_in "$base/library.err" "_start"
 capture missing run "$image" missing /app/missing.wasm
 [ "$status" != 0 ] || fail "a missing entrypoint ran"
 [ -s "$base/missing.err" ] || fail "a missing entrypoint failed without a message"
+# A runtime spec of ctr's own (no image): no process arguments, no rootfs.
+printf '{"ociVersion":"1.0.2","process":{"cwd":"/","args":[]},"root":{"path":"rootfs"},"linux":{}}' \
+  > "$base/malformed.json"
+capture malformed ctr run --rm --fifo-dir "$base/fifo" --runtime io.containerd.wasienv.v1 \
+  --config "$base/malformed.json" malformed
+[ "$status" != 0 ] || fail "a malformed spec ran"
+expect_in "$base/malformed.err" "failed to create shim task"
 if grep -qi "panicked" "$base/containerd.log"; then fail "a shim panicked"; fi
-pass "not a command, missing entrypoint: the task fails with a message, no panic, no hang"
+pass "not a command, missing entrypoint, malformed spec: the task fails with a message, no panic, no hang"
 
 echo "e2e: all passed"
