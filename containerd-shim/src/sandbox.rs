@@ -111,6 +111,9 @@ fn run(ctx: &impl RuntimeContext) -> Result<i32, ShimError> {
     }
     let launcher = launcher.build();
     let env = launcher.environment(config)?;
+    // Before compiling: a signal that comes meanwhile stops the run at its
+    // start instead of being ignored.
+    let signal = forward_signals(env.interrupt_handle());
     let module = env.load_module(&bytes)?;
     let cache = if metered {
         launcher.metered()?.module_cache().stats()
@@ -122,7 +125,6 @@ fn run(ctx: &impl RuntimeContext) -> Result<i32, ShimError> {
         cache.compiles,
         cache.disk_hits
     );
-    let signal = forward_signals(env.interrupt_handle());
     match env.run(&module) {
         Ok(ExitStatus::Stopped(reason)) => Ok(stopped(&reason, signal.load(Ordering::SeqCst))),
         // The task's status is a byte, as a process's: the low 8 bits.

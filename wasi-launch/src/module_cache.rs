@@ -452,7 +452,12 @@ impl ModuleCache {
     /// by the embedder's optimizer, else on the background thread.
     fn tier_up(&self, key: CacheKey, wasm: Vec<u8>, slot: Slot, store: Option<bool>) {
         if let Some(optimizer) = self.tiering.optimizer() {
-            optimizer(TierUp::new(&wasm, self.is_metered()));
+            // Its compile reaches this cache only through the disk
+            // directory: none is worth making when the directory is not
+            // used (not the user's own).
+            if self.shared.disk_dir.is_none() || store.is_some() {
+                optimizer(TierUp::new(&wasm, self.is_metered()));
+            }
             return;
         }
         let job = TierUpJob {
