@@ -27,11 +27,12 @@
 #     panics nor hangs (every ctr command is bounded to a minute).
 # At exit it stops only the containerd it started (by pid) and the shims of
 # that containerd, unmounts what is mounted under its directory, and
-# removes it (lib.sh). containerd 1.6 and runwasi keep two things outside it: the
-# shim's socket in /run/containerd/s (a fixed path in both; removed when
-# the shim exits) and runwasi's container state under
-# /run/containerd/wasienv (its default root; each container's is removed
-# with the container).
+# removes it (lib.sh). Each run passes `--runc-root` so that runwasi keeps
+# its container state under that directory too. Outside it stay only the
+# shim's socket in /run/containerd/s (a fixed path in containerd 1.6 and in
+# the shim library; removed when the shim exits) and an empty
+# /run/containerd/wasienv/<namespace> that runwasi makes at its default
+# root.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -45,7 +46,7 @@ pass() { echo "e2e: ok: $*"; }
 expect() { grep -qxF -- "$2" "$1" || { cat "$1" >&2; fail "no line '$2' in $(basename "$1")"; }; }
 # expect_in FILE TEXT: FILE contains TEXT.
 expect_in() { grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "no '$2' in $(basename "$1")"; }; }
-run() { ctr run --rm --fifo-dir "$base/fifo" --runtime io.containerd.wasienv.v1 "$@"; }
+run() { ctr run --rm --fifo-dir "$base/fifo" --runc-root "$base/runwasi" --runtime io.containerd.wasienv.v1 "$@"; }
 
 # --- the image -------------------------------------------------------------------
 image=docker.io/library/wasienv-probe:e2e
@@ -141,7 +142,7 @@ capture missing run "$image" missing /app/missing.wasm
 # A runtime spec of ctr's own (no image): no process arguments, no rootfs.
 printf '{"ociVersion":"1.0.2","process":{"cwd":"/","args":[]},"root":{"path":"rootfs"},"linux":{}}' \
   > "$base/malformed.json"
-capture malformed ctr run --rm --fifo-dir "$base/fifo" --runtime io.containerd.wasienv.v1 \
+capture malformed ctr run --rm --fifo-dir "$base/fifo" --runc-root "$base/runwasi" --runtime io.containerd.wasienv.v1 \
   --config "$base/malformed.json" malformed
 [ "$status" != 0 ] || fail "a malformed spec ran"
 expect_in "$base/malformed.err" "failed to create shim task"

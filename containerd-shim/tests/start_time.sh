@@ -40,7 +40,7 @@ one() {
   local start end
   n=$((n + 1))
   start="$(date +%s%N)"
-  ctr run --rm --fifo-dir "$base/fifo" --runtime "$1" "$2" "run$n" > "$base/out" \
+  ctr run --rm --fifo-dir "$base/fifo" --runc-root "$base/runtime-root" --runtime "$1" "$2" "run$n" > "$base/out" \
     || fail "$2 through $1 failed"
   end="$(date +%s%N)"
   grep -q "Hello, world!" "$base/out" || fail "$2 through $1 printed $(cat "$base/out")"
