@@ -93,6 +93,10 @@ expect "$base/second.out" "arg[1]=from-image"
 expect "$base/second.out" "env FROM_RUN=(unset)"
 pass "the image config's Cmd as arguments"
 
+capture wide run "$image" wide /app/probe.wasm exit=256
+[ "$status" = 255 ] || fail "exit code 256 gave status $status, want 255 (not 0)"
+pass "an exit code over 255 is 255, never a wrap to success"
+
 grep -F 'instance="first"' "$base/containerd.log" | grep -qF "compiles=1 disk_hits=0" \
   || fail "the first run did not compile (containerd log)"
 grep -F 'instance="second"' "$base/containerd.log" | grep -qF "compiles=0 disk_hits=1" \
