@@ -127,10 +127,8 @@ fn run(ctx: &impl RuntimeContext) -> Result<i32, ShimError> {
     );
     match env.run(&module) {
         Ok(ExitStatus::Stopped(reason)) => Ok(stopped(&reason, signal.load(Ordering::SeqCst))),
-        // The task's status is a process's, a byte: a code that does not
-        // fit is 255, so that no failing code (256, say) wraps to success.
-        Ok(ExitStatus::Exited(code)) => Ok(u8::try_from(code).map_or(255, i32::from)),
-        Ok(status) => Ok(status.code()),
+        // The task's status is a process's, one byte; 256 is 255, not 0.
+        Ok(status) => Ok(i32::from(status.process_status())),
         Err(e @ LaunchError::Trap { .. }) => {
             eprintln!("containerd-shim-wasienv: {}", one_line(&e));
             Ok(EXIT_TRAP)

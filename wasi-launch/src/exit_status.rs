@@ -30,8 +30,34 @@ impl ExitStatus {
         }
     }
 
+    /// The status as the one byte a process's parent sees: [`code`](Self::code)
+    /// when it fits in a byte, else 255, so that no failing code (256, say)
+    /// wraps to success.
+    pub fn process_status(self) -> u8 {
+        u8::try_from(self.code()).unwrap_or(u8::MAX)
+    }
+
     /// Whether the guest exited with code 0.
     pub fn success(self) -> bool {
         self == ExitStatus::Exited(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn process_status_never_wraps_a_failing_code_to_success() {
+        assert_eq!(ExitStatus::Exited(0).process_status(), 0);
+        assert_eq!(ExitStatus::Exited(7).process_status(), 7);
+        assert_eq!(ExitStatus::Exited(255).process_status(), 255);
+        assert_eq!(ExitStatus::Exited(256).process_status(), 255);
+        assert_eq!(ExitStatus::Exited(u32::MAX).process_status(), 255);
+        assert_eq!(ExitStatus::Signaled(15).process_status(), 143);
+        assert_eq!(
+            ExitStatus::Stopped(StopReason::Interrupted).process_status(),
+            134
+        );
     }
 }

@@ -238,10 +238,10 @@ fn stopped(reason: StopReason, caps: &Capabilities, signal: i32) -> ExitCode {
     ExitCode::from(EXIT_TRAP)
 }
 
-/// The process exit status for a guest's status: its code when that fits
-/// in a byte, else 255, so that no failing code (256, say) wraps to success.
+/// The process exit status for a guest's status
+/// ([`ExitStatus::process_status`](wasi_launch::ExitStatus::process_status)).
 fn exit_code(status: wasi_launch::ExitStatus) -> ExitCode {
-    ExitCode::from(u8::try_from(status.code()).unwrap_or(u8::MAX))
+    ExitCode::from(status.process_status())
 }
 
 /// Prints `e` on one line (plus the backtrace of a trap) and returns the
