@@ -16,6 +16,7 @@
 //! a thread waiting in `memory.atomic.wait` traps out too. The main thread
 //! then joins every thread before its run returns.
 
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -105,7 +106,8 @@ pub(crate) struct ThreadGroup {
     metered: bool,
     thread_start: bool,
     next_tid: AtomicU32,
-    threads: Mutex<Vec<JoinHandle<()>>>,
+    /// The OS threads not joined yet: running, or ending.
+    threads: Mutex<Vec<Spawned>>,
     ending: Mutex<Option<Ending>>,
     /// Set by the first `stop_all`.
     stopping: AtomicBool,
@@ -117,6 +119,31 @@ impl std::fmt::Debug for ThreadGroup {
             .field("next_tid", &self.next_tid)
             .field("ending", &self.ending)
             .finish_non_exhaustive()
+    }
+}
+
+/// One OS thread of the group, not joined yet.
+struct Spawned {
+    handle: JoinHandle<()>,
+    /// Set by the thread as the last thing it does: its store and permit
+    /// are gone, so joining it waits only for the OS thread to end.
+    ending: Arc<AtomicBool>,
+}
+
+/// Joins every thread of `threads` that has given back its permit (see
+/// [`Spawned::ending`]), so that a finished thread's stack and
+/// thread-local state are released while its group runs on: a guest that
+/// spawns threads one after another holds only the OS threads that still
+/// run, never every thread it ever started.
+fn reap(threads: &mut Vec<Spawned>) {
+    let (ended, running): (Vec<_>, Vec<_>) = std::mem::take(threads)
+        .into_iter()
+        .partition(|t| t.ending.load(Ordering::Acquire));
+    *threads = running;
+    for thread in ended {
+        // A thread's panic is caught in the thread (`run_thread`); a
+        // failed join has nothing more to release.
+        let _ = thread.handle.join();
     }
 }
 
@@ -203,16 +230,22 @@ impl ThreadGroup {
     /// Waits for every thread spawned so far (and those they spawned).
     pub(crate) fn join_all(&self) {
         loop {
-            let handles = std::mem::take(&mut *lock(&self.threads));
-            if handles.is_empty() {
+            let threads = std::mem::take(&mut *lock(&self.threads));
+            if threads.is_empty() {
                 return;
             }
-            for handle in handles {
-                // A thread's panic is a host bug already reported by the
-                // panic hook; the others still get joined.
-                let _ = handle.join();
+            for thread in threads {
+                // A thread's panic is caught in the thread (`run_thread`).
+                let _ = thread.handle.join();
             }
         }
+    }
+
+    /// How many OS threads of the group are not joined yet (running, or
+    /// about to end).
+    #[cfg(test)]
+    pub(crate) fn unjoined(&self) -> usize {
+        lock(&self.threads).len()
     }
 
     /// `thread-spawn(arg)`: a new thread's id, or a negative errno.
@@ -232,25 +265,53 @@ impl ThreadGroup {
             return failed(Errno::AGAIN);
         }
         let group = Arc::clone(self);
+        let ending = Arc::new(AtomicBool::new(false));
+        let ended = Arc::clone(&ending);
         // Held while pushing the handle, so `join_all` sees every thread
         // that started.
         let mut threads = lock(&self.threads);
+        reap(&mut threads);
         let started = std::thread::Builder::new()
             .name(format!("wasi-thread-{tid}"))
-            .spawn(move || group.run_thread(tid, arg, permit));
+            .spawn(move || {
+                group.run_thread(tid, arg, permit);
+                ended.store(true, Ordering::Release);
+            });
         match started {
             Ok(handle) => {
-                threads.push(handle);
+                threads.push(Spawned { handle, ending });
                 // In range: at most MAX_TID.
                 i32::try_from(tid).unwrap_or(i32::MAX)
             }
+            // The system has no thread to give (its permit went with the
+            // closure): the guest may try again.
             Err(_) => failed(Errno::AGAIN),
         }
     }
 
-    /// The body of thread `tid`: instantiate, call `wasi_thread_start`,
-    /// and end the environment if the thread exits, traps or hits a limit.
+    /// The body of thread `tid` (see [`run_instance`](Self::run_instance)).
+    /// A panic in it (a host bug, or wasmer failing to get a resource such
+    /// as a stack) is caught here and ends the environment as a trap, so
+    /// it never takes the host down nor leaves the guest's other threads
+    /// waiting for a thread that is gone.
     fn run_thread(self: Arc<Self>, tid: u32, arg: i32, permit: TaskPermit) {
+        let ran = panic::catch_unwind(AssertUnwindSafe(|| self.run_instance(tid, arg, permit)));
+        if let Err(payload) = ran {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a host panic".to_string());
+            self.end(Ending::Trap(RuntimeError::new(format!(
+                "thread {tid} failed in the host: {what}"
+            ))));
+        }
+    }
+
+    /// Instantiates the module for thread `tid`, calls
+    /// `wasi_thread_start`, and ends the environment if the thread exits,
+    /// traps or hits a limit.
+    fn run_instance(self: &Arc<Self>, tid: u32, arg: i32, permit: TaskPermit) {
         let mut store = Store::new(self.engine.clone());
         let memory = self.memory.clone().attach(&mut store);
         let env = FunctionEnv::new(
@@ -259,7 +320,7 @@ impl ThreadGroup {
                 memory: Some(memory.clone()),
                 shared: Arc::clone(&self.shared),
                 permit: Some(permit),
-                threads: Some(Arc::clone(&self)),
+                threads: Some(Arc::clone(self)),
             },
         );
         let imports = self.imports(&mut store, &env, &memory);

@@ -21,13 +21,13 @@ const EXIT_MODULE: i32 = 1;
 /// Exit status when the guest traps.
 const EXIT_TRAP: i32 = 134;
 
-fn guest(name: &str) -> PathBuf {
+pub(crate) fn guest(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/guests")
         .join(format!("{name}.wat"))
 }
 
-fn example(name: &str) -> PathBuf {
+pub(crate) fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../examples")
         .join(name)
@@ -36,13 +36,13 @@ fn example(name: &str) -> PathBuf {
 /// A `wasi-run` command with a private cache directory, no tiering, and neither
 /// `RUST_LOG` (so stderr holds only what `wasi-run` itself says) nor
 /// `RUST_BACKTRACE` (so a default panic message would show its note).
-struct WasiRun {
-    cmd: Command,
+pub(crate) struct WasiRun {
+    pub(crate) cmd: Command,
     _cache: tempfile::TempDir,
 }
 
 impl WasiRun {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let cache = tempfile::tempdir().unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_wasi-run"));
         cmd.env_remove("RUST_LOG")
@@ -55,7 +55,7 @@ impl WasiRun {
     }
 
     /// A command without `--cache-dir` (for usage errors about it).
-    fn bare() -> Self {
+    pub(crate) fn bare() -> Self {
         let cache = tempfile::tempdir().unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_wasi-run"));
         cmd.env_remove("RUST_LOG")
@@ -64,24 +64,24 @@ impl WasiRun {
         WasiRun { cmd, _cache: cache }
     }
 
-    fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
+    pub(crate) fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
         self.cmd.arg(arg);
         self
     }
 
-    fn args<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(mut self, args: I) -> Self {
+    pub(crate) fn args<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(mut self, args: I) -> Self {
         self.cmd.args(args);
         self
     }
 
-    fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Self {
+    pub(crate) fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Self {
         self.cmd.env(key, value);
         self
     }
 
     /// Runs to completion with stdin a pipe that stays open (and is never
     /// written) until wasi-run has exited.
-    fn output_with_open_stdin(mut self) -> Output {
+    pub(crate) fn output_with_open_stdin(mut self) -> Output {
         use std::process::Stdio;
         self.cmd
             .stdin(Stdio::piped())
@@ -95,7 +95,7 @@ impl WasiRun {
     }
 
     /// Runs to completion and checks that stderr carries no Rust panic.
-    fn output(mut self) -> Output {
+    pub(crate) fn output(mut self) -> Output {
         let out = self.cmd.output().expect("wasi-run starts");
         let stderr = String::from_utf8_lossy(&out.stderr);
         for needle in ["panicked", "RUST_BACKTRACE", "internal error"] {
@@ -105,11 +105,11 @@ impl WasiRun {
     }
 }
 
-fn code(out: &Output) -> i32 {
+pub(crate) fn code(out: &Output) -> i32 {
     out.status.code().expect("wasi-run exited, not killed")
 }
 
-fn stderr(out: &Output) -> String {
+pub(crate) fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
@@ -715,7 +715,7 @@ fn thread_exit_ends_the_run_while_main_reads_stdin_and_max_threads_caps_spawns()
 /// The cache files in `dir` once there are `n` of them, waiting up to a
 /// minute for a detached precompile to write them (a bound for
 /// correctness, not a performance assertion).
-fn cache_files_eventually(dir: &Path, n: usize) -> Vec<PathBuf> {
+pub(crate) fn cache_files_eventually(dir: &Path, n: usize) -> Vec<PathBuf> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         let mut files: Vec<PathBuf> = std::fs::read_dir(dir)

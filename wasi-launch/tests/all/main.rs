@@ -10,6 +10,8 @@
 
 #[cfg(feature = "cli")]
 mod cli;
+#[cfg(feature = "cli")]
+mod cli_hardening;
 mod concurrency;
 mod conformance;
 mod launch;

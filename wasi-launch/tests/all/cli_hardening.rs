@@ -1,0 +1,89 @@
+//! Issue 22 through `wasi-run`: the holes a red-team pass found in the
+//! limits, each pinned by the command or guest that showed it.
+
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use super::cli::{WasiRun, code, guest, stderr};
+
+/// The number of threads of process `pid`, from `/proc`.
+fn threads_of(pid: u32) -> Option<usize> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("Threads:"))
+        .and_then(|n| n.trim().parse().ok())
+}
+
+/// The number of memory mappings of process `pid`, from `/proc`.
+fn mappings_of(pid: u32) -> Option<usize> {
+    let maps = std::fs::read(format!("/proc/{pid}/maps")).ok()?;
+    Some(maps.iter().filter(|&&b| b == b'\n').count())
+}
+
+/// What [`wait_sampling`] saw of a process.
+struct Sampled {
+    status: i32,
+    /// The most threads it ran at once.
+    most_threads: usize,
+    /// The most mappings it had at once, less the fewest.
+    mappings_grown: usize,
+}
+
+/// Waits for `child`, sampling its threads and mappings.
+fn wait_sampling(mut child: Child) -> Sampled {
+    let (mut most_threads, mut most_maps, mut fewest_maps) = (0, 0usize, usize::MAX);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Sampled {
+                status: status.code().expect("exited, not killed"),
+                most_threads,
+                mappings_grown: most_maps.saturating_sub(fewest_maps),
+            };
+        }
+        if let (Some(threads), Some(maps)) = (threads_of(child.id()), mappings_of(child.id())) {
+            most_threads = most_threads.max(threads);
+            most_maps = most_maps.max(maps);
+            fewest_maps = fewest_maps.min(maps);
+        }
+        std::thread::sleep(Duration::from_micros(500));
+    }
+}
+
+/// Item 1: a guest whose threads return at once while `_start` spawns
+/// the next, 3,000 times, ends normally, and a finished thread is joined
+/// while the run goes on: the process never runs more OS threads than the
+/// task cap allows (plus wasi-run's own), and a finished thread's stack is
+/// unmapped, where every thread's stack used to stay mapped until the run
+/// ended (until `vm.max_map_count` ran out and the host aborted).
+#[test]
+fn a_thread_spawn_storm_reaps_finished_threads_and_ends_normally() {
+    for (cap, most_allowed) in [("max-threads=2", 8), ("max-threads=8", 14)] {
+        let started = Instant::now();
+        let mut run = WasiRun::new()
+            .args(["-W", cap])
+            .arg(guest("thread_spawn_storm"));
+        run.cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+        let sampled = wait_sampling(run.cmd.spawn().unwrap());
+        assert_eq!(sampled.status, 0, "{cap}");
+        assert!(
+            sampled.most_threads <= most_allowed,
+            "{cap}: wasi-run ran {} threads at once",
+            sampled.most_threads
+        );
+        // Each thread left mapped would add its stack and guard page: 3,000
+        // spawns, thousands of mappings.
+        assert!(
+            sampled.mappings_grown < 600,
+            "{cap}: wasi-run's mappings grew by {}",
+            sampled.mappings_grown
+        );
+        assert!(started.elapsed() < Duration::from_secs(120), "{cap}");
+    }
+}
+
+#[allow(dead_code, reason = "used by the items that follow")]
+fn _unused(_: &Path) {
+    let _ = (code, stderr);
+}
