@@ -42,6 +42,7 @@ pub struct Capabilities {
     max_tasks: Option<NonZeroUsize>,
     max_open_fds: NonZeroUsize,
     max_memory_bytes: Option<u64>,
+    max_total_memory_bytes: Option<u64>,
     max_wasm_stack: Option<u64>,
     fuel: Option<u64>,
     timeout: Option<Duration>,
@@ -82,6 +83,20 @@ impl Capabilities {
     /// guest; a module whose minimum is above it does not instantiate.
     pub fn with_max_memory_bytes(mut self, bytes: u64) -> Self {
         self.max_memory_bytes = Some(bytes);
+        self
+    }
+
+    /// Sets the most bytes the whole environment may hold in linear
+    /// memories and tables together: every memory (its current size) and
+    /// every instance's tables (the most elements they can grow to, 8 bytes
+    /// each), across all its threads (a thread's instance has tables of its
+    /// own, and shares the one memory). `memory.grow` past it returns -1, a
+    /// thread whose tables do not fit is not spawned (EAGAIN), and a module
+    /// whose memories or tables do not fit does not instantiate. Unlike
+    /// [`with_max_memory_bytes`](Self::with_max_memory_bytes), which bounds
+    /// each memory, this bounds what a guest can make the host hold.
+    pub fn with_max_total_memory_bytes(mut self, bytes: u64) -> Self {
+        self.max_total_memory_bytes = Some(bytes);
         self
     }
 
@@ -137,6 +152,13 @@ impl Capabilities {
         self.max_memory_bytes
     }
 
+    /// The most bytes of linear memory and tables of the whole environment,
+    /// if one was set. Default: none (only each memory's own maximum and the
+    /// launcher's table bound apply).
+    pub fn max_total_memory_bytes(&self) -> Option<u64> {
+        self.max_total_memory_bytes
+    }
+
     /// The wasm stack size in bytes, if one was set. Default: none (the
     /// engine's default, 1 MiB).
     pub fn max_wasm_stack(&self) -> Option<u64> {
@@ -188,6 +210,7 @@ impl Default for Capabilities {
             max_tasks: None,
             max_open_fds: Self::DEFAULT_MAX_OPEN_FDS,
             max_memory_bytes: None,
+            max_total_memory_bytes: None,
             max_wasm_stack: None,
             fuel: None,
             timeout: None,

@@ -4,6 +4,7 @@
 //! | key | value | sets |
 //! |---|---|---|
 //! | `max-memory-size` | bytes | [`Capabilities::with_max_memory_bytes`] |
+//! | `max-total-memory` | bytes | [`Capabilities::with_max_total_memory_bytes`] |
 //! | `max-wasm-stack` | bytes | [`Capabilities::with_max_wasm_stack`] |
 //! | `fuel` | units | [`Capabilities::with_fuel`] |
 //! | `timeout` | duration | [`Capabilities::with_timeout`] |
@@ -38,6 +39,9 @@ use crate::error::{ConfigError, Item};
 pub enum WasmOption {
     /// `max-memory-size=BYTES`: the maximum size of each linear memory.
     MaxMemorySize(u64),
+    /// `max-total-memory=BYTES`: the most bytes of linear memory and tables
+    /// of the whole environment, all its threads included.
+    MaxTotalMemory(u64),
     /// `max-wasm-stack=BYTES`: the wasm stack size.
     MaxWasmStack(u64),
     /// `fuel=N`: the number of wasm operators the guest may execute.
@@ -171,6 +175,7 @@ impl WasmOption {
         let bytes = || parse_u64(value).map_err(number("is not a number"));
         Ok(match key {
             b"max-memory-size" => WasmOption::MaxMemorySize(bytes()?),
+            b"max-total-memory" => WasmOption::MaxTotalMemory(bytes()?),
             b"max-wasm-stack" => WasmOption::MaxWasmStack(bytes()?),
             b"fuel" => WasmOption::Fuel(bytes()?),
             b"timeout" => {
@@ -188,6 +193,7 @@ impl WasmOption {
     pub fn apply(self, caps: Capabilities) -> Capabilities {
         match self {
             WasmOption::MaxMemorySize(n) => caps.with_max_memory_bytes(n),
+            WasmOption::MaxTotalMemory(n) => caps.with_max_total_memory_bytes(n),
             WasmOption::MaxWasmStack(n) => caps.with_max_wasm_stack(n),
             WasmOption::Fuel(n) => caps.with_fuel(n),
             WasmOption::Timeout(d) => caps.with_timeout(d),
@@ -201,6 +207,7 @@ impl WasmOption {
     pub fn key(self) -> &'static str {
         match self {
             WasmOption::MaxMemorySize(_) => "max-memory-size",
+            WasmOption::MaxTotalMemory(_) => "max-total-memory",
             WasmOption::MaxWasmStack(_) => "max-wasm-stack",
             WasmOption::Fuel(_) => "fuel",
             WasmOption::Timeout(_) => "timeout",
@@ -219,6 +226,7 @@ impl fmt::Display for WasmOption {
         write!(f, "{}=", self.key())?;
         match *self {
             WasmOption::MaxMemorySize(n)
+            | WasmOption::MaxTotalMemory(n)
             | WasmOption::MaxWasmStack(n)
             | WasmOption::Fuel(n)
             | WasmOption::MaxCaptureBytes(n) => write!(f, "{n}"),
@@ -265,6 +273,10 @@ mod tests {
             (
                 &b"max-memory-size=65536"[..],
                 WasmOption::MaxMemorySize(65536),
+            ),
+            (
+                b"max-total-memory=1048576",
+                WasmOption::MaxTotalMemory(1 << 20),
             ),
             (b"max-wasm-stack=1048576", WasmOption::MaxWasmStack(1 << 20)),
             (b"fuel=0", WasmOption::Fuel(0)),
@@ -351,6 +363,7 @@ mod tests {
     fn bad_numbers_are_errors_naming_the_key() {
         for key in [
             "max-memory-size",
+            "max-total-memory",
             "max-wasm-stack",
             "fuel",
             "max-open-fds",
@@ -444,6 +457,7 @@ mod tests {
     fn display_prints_key_equals_value() {
         let shown = [
             (WasmOption::MaxMemorySize(65536), "max-memory-size=65536"),
+            (WasmOption::MaxTotalMemory(9), "max-total-memory=9"),
             (WasmOption::MaxWasmStack(8192), "max-wasm-stack=8192"),
             (WasmOption::Fuel(7), "fuel=7"),
             (WasmOption::MaxOpenFds(nz(3)), "max-open-fds=3"),
@@ -478,6 +492,7 @@ mod tests {
         let count = (1..=usize::MAX).prop_map(nz);
         prop_oneof![
             any::<u64>().prop_map(WasmOption::MaxMemorySize),
+            any::<u64>().prop_map(WasmOption::MaxTotalMemory),
             any::<u64>().prop_map(WasmOption::MaxWasmStack),
             any::<u64>().prop_map(WasmOption::Fuel),
             any::<u64>().prop_map(WasmOption::MaxCaptureBytes),
@@ -510,6 +525,10 @@ mod tests {
         assert_eq!(
             apply(WasmOption::MaxMemorySize(1 << 16)),
             base.with_max_memory_bytes(1 << 16)
+        );
+        assert_eq!(
+            apply(WasmOption::MaxTotalMemory(1 << 20)),
+            base.with_max_total_memory_bytes(1 << 20)
         );
         assert_eq!(
             apply(WasmOption::MaxWasmStack(1 << 20)),

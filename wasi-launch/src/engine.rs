@@ -59,8 +59,7 @@ impl Compiler {
     /// the module cache then loads the artifact into its own engine.
     pub(crate) fn metered_engine(self) -> Engine {
         use wasmer::sys::CompilerConfig;
-        use wasmer_middlewares::Metering;
-        let metering = std::sync::Arc::new(Metering::new(METERING_START_FUEL, one_per_operator));
+        let metering = std::sync::Arc::new(crate::metering::Metering::default());
         match self {
             Self::Cranelift => {
                 let mut config = wasmer::sys::Cranelift::default();
@@ -98,24 +97,12 @@ impl fmt::Display for Compiler {
 }
 
 /// How metered compilations count fuel, as named in their cache keys:
-/// every wasm operator costs one unit (wasmer-middlewares' `Metering`,
-/// checked at the end of each basic block), and the fuel a module starts
-/// with, before the launcher sets the configured amount, is
-/// `METERING_START_FUEL` (0). A change to either is a new name, so cached
-/// artifacts of the old scheme are never loaded.
-pub const METERING: &str = "metering-v1:one-per-operator:start-0";
-
-/// The fuel compiled into a metered module, which its start function (if it
-/// has one) runs on before the launcher sets the configured fuel: none, so a
-/// start function cannot escape the fuel limit (it runs out of fuel at its
-/// first branch or call). WASI commands do their work in `_start`, which
-/// gets the configured fuel.
-const METERING_START_FUEL: u64 = 0;
-
-/// The cost function of [`METERING`].
-fn one_per_operator(_: &wasmer::wasmparser::Operator<'_>) -> u64 {
-    1
-}
+/// every wasm operator costs one unit, paid at the end of each basic
+/// block from a counter that starts empty and refills from the
+/// environment's fuel bank through a tagged `memory.grow` of memory 0 (see
+/// the crate's `metering` and `fuel` modules). A change to any of this is a
+/// new name, so cached artifacts of an old scheme are never loaded.
+pub const METERING: &str = "metering-v2:one-per-operator:start-0:refill-b7";
 
 /// Everything a compiled artifact depends on, as one string:
 /// `wasmer-7.4.2|<target triple>|<cpu features>|<deterministic id>`.

@@ -6,24 +6,21 @@ use std::sync::{Arc, MutexGuard};
 use wasi_config::Config;
 use wasi_fs_setup::World;
 use wasmer::{FunctionEnv, Instance, InstantiationError, Module, RuntimeError, Store};
-use wasmer_middlewares::metering::{self, MeteringPoints};
 use wasmer_types::TrapCode;
 
+use crate::env_memory::{MemoryBudget, MemoryHooks, Reserved};
 use crate::error::LaunchError;
 use crate::exit_status::ExitStatus;
+use crate::fuel::FuelBank;
 use crate::interrupt::{self, ArmedTimeout, InterruptHandle, StopReason};
 use crate::launcher::Launcher;
 use crate::memory_pool::{MemoryPool, PoolRefusal, Reservation};
+use crate::metering::{self, FuelCounter};
 use crate::preview1::{self, StoppedInHostCall, Termination};
 use crate::runtime::Runtime;
 use crate::state::{Shared, ThreadEnv, WasiEnv};
-use crate::threads::{self, Ending, GroupParts, ThreadGroup};
-use crate::tunables::PAGE_BYTES;
-
-/// The exported global wasmer's metering adds to a metered module.
-const METERING_GLOBAL: &str = "wasmer_metering_remaining_points";
-/// Its companion: set when the fuel ran out.
-const METERING_EXHAUSTED_GLOBAL: &str = "wasmer_metering_points_exhausted";
+use crate::threads::{self, Ending, GroupParts, ThreadGroup, ThreadParts};
+use crate::tunables::{PAGE_BYTES, instance_table_bytes};
 
 /// A validated configuration and its file world, bound to a [`Launcher`]:
 /// ready to [`instantiate`](Self::instantiate) or [`run`](Self::run) a
@@ -41,6 +38,9 @@ pub struct Environment {
     world: World,
     runtime: Arc<dyn Runtime>,
     interrupt: InterruptHandle,
+    /// The memory total and fuel bank every memory of the environment's
+    /// stores answers to.
+    hooks: MemoryHooks,
 }
 
 impl std::fmt::Debug for Environment {
@@ -57,9 +57,20 @@ impl Environment {
         // A configuration with fuel loads metered modules; a launcher that
         // cannot meter keeps loading plain ones, which `instantiate` then
         // refuses with `NotMetered`.
-        let launcher = match config.capabilities().fuel() {
+        let caps = config.capabilities();
+        let launcher = match caps.fuel() {
             Some(_) => launcher.metered().unwrap_or(launcher),
             None => launcher,
+        };
+        // A metered launcher without fuel runs metered modules as good as
+        // unlimited.
+        let hooks = MemoryHooks {
+            budget: caps
+                .max_total_memory_bytes()
+                .map(|limit| Arc::new(MemoryBudget::new(limit))),
+            fuel: launcher
+                .is_metered()
+                .then(|| Arc::new(FuelBank::new(caps.fuel().unwrap_or(u64::MAX)))),
         };
         Environment {
             launcher,
@@ -67,6 +78,7 @@ impl Environment {
             world,
             runtime,
             interrupt: InterruptHandle::new(),
+            hooks,
         }
     }
 
@@ -137,10 +149,12 @@ impl Environment {
     ) -> Result<WasiInstance, LaunchError> {
         let caps = *self.config.capabilities();
         check_memory_limit(module, caps.max_memory_bytes())?;
-        let metered = is_metered(module);
+        let tables = self.reserve_tables(module)?;
+        let metered = metering::is_metered(module.info());
         if caps.fuel().is_some() && !metered {
             return Err(LaunchError::NotMetered);
         }
+        let fuel = self.hooks.fuel.clone().filter(|_| metered);
         let timeout = caps
             .timeout()
             .map(|after| interrupt::arm_timeout(&self.interrupt, after));
@@ -175,22 +189,30 @@ impl Environment {
                 shared: Arc::clone(&shared),
                 permit: Some(permit),
                 threads: None,
+                _tables: tables,
             },
         );
-        let imports = match threads::is_threaded(module) {
+        let threaded = threads::is_threaded(module);
+        let imports = match threaded {
             false => match preview1::externs_for(store, &env, module) {
                 Some(externs) => Linking::ByIndex(externs),
                 None => Linking::ByName(preview1::imports_for(store, &env, module)),
             },
             true => {
-                let (group, memory) =
-                    match thread_group(module, store, &shared, plane, caps.fuel(), metered) {
-                        Ok(made) => made,
-                        Err(e) => {
-                            let _ = abandon(&env, store);
-                            return Err(e);
-                        }
-                    };
+                let parts = ThreadParts {
+                    plane,
+                    fuel: fuel.clone(),
+                    configured_fuel: caps.fuel(),
+                    budget: self.hooks.budget.clone(),
+                    max_table_elements: self.launcher.max_table_elements(),
+                };
+                let (group, memory) = match thread_group(module, store, &shared, parts) {
+                    Ok(made) => made,
+                    Err(e) => {
+                        let _ = abandon(&env, store);
+                        return Err(e);
+                    }
+                };
                 let imports = group.imports(store, &env, &memory);
                 let thread = env.as_mut(store);
                 thread.memory = Some(memory);
@@ -232,24 +254,75 @@ impl Environment {
             }
             Err(_) => {}
         }
-        if metered {
-            // The configured fuel, or as good as unlimited for a metered
-            // module run without fuel.
-            metering::set_remaining_points(store, &instance, caps.fuel().unwrap_or(u64::MAX));
-        }
+        let counter = match (&fuel, FuelCounter::of(&instance)) {
+            (Some(bank), Some(counter)) => {
+                // A guest without threads holds the whole budget; a threaded
+                // one a slice, and its threads draw the rest as they go
+                // (`fuel.rs`). What a start function drew stays.
+                let want = if threaded && metering::refills(module.info()) {
+                    bank.slice()
+                } else {
+                    u64::MAX
+                };
+                let units = counter.get(store).saturating_add(bank.draw(want));
+                counter.set(store, units);
+                Some((Arc::clone(bank), counter))
+            }
+            _ => None,
+        };
         Ok(WasiInstance {
             instance,
             env,
             interrupt: self.interrupt,
             fuel: caps.fuel(),
+            counter,
             _timeout: timeout,
         })
     }
 
     /// A new store for this environment: of the launcher's engine, with
-    /// the configuration's memory limit and stack size applied.
+    /// the configuration's memory limit, memory total and stack size
+    /// applied, and its memories drawing fuel from the environment's
+    /// budget.
     pub fn store(&self) -> Store {
-        Store::new(self.launcher.engine_for(self.config.capabilities()))
+        Store::new(
+            self.launcher
+                .engine_for(self.config.capabilities(), &self.hooks),
+        )
+    }
+
+    /// Takes what the tables of `module`'s main instance may grow to out
+    /// of the memory total, after checking that the module's memories and
+    /// tables fit the total at all.
+    fn reserve_tables(&self, module: &Module) -> Result<Option<Reserved>, LaunchError> {
+        let Some(budget) = &self.hooks.budget else {
+            return Ok(None);
+        };
+        let info = module.info();
+        // Tables whose minimums are over the launcher's bound fail to
+        // instantiate, with that error.
+        let Some(tables) = instance_table_bytes(info, self.launcher.max_table_elements()) else {
+            return Ok(None);
+        };
+        let memories: u64 = info
+            .memories
+            .values()
+            .map(|m| u64::from(m.minimum.0) * PAGE_BYTES)
+            .sum();
+        let requested = memories.saturating_add(tables);
+        if requested > budget.limit() {
+            return Err(LaunchError::TotalMemoryLimit {
+                limit: budget.limit(),
+                requested,
+            });
+        }
+        budget
+            .reserve(tables)
+            .map(Some)
+            .ok_or(LaunchError::TotalMemoryLimit {
+                limit: budget.limit(),
+                requested,
+            })
     }
 
     /// Instantiates `module` in a new [`store`](Self::store), runs its
@@ -323,9 +396,7 @@ fn thread_group(
     module: &Module,
     store: &mut Store,
     shared: &Arc<Shared>,
-    plane: crate::ControlPlane,
-    fuel: Option<u64>,
-    metered: bool,
+    parts: ThreadParts,
 ) -> Result<(Arc<ThreadGroup>, wasmer::Memory), LaunchError> {
     let Some((import_module, name, ty)) = threads::memory_import(module) else {
         return Err(LaunchError::Threads {
@@ -337,11 +408,21 @@ fn thread_group(
             reason: "it imports thread-spawn and a memory that is not shared",
         });
     }
-    let memory = wasmer::Memory::new(store, ty).map_err(|e| {
+    let link_error = |e: wasmer::sys::vm::MemoryError| {
         LaunchError::Link(Box::new(InstantiationError::Link(
             wasmer::LinkError::Resource(format!("the shared memory: {e}")),
         )))
-    })?;
+    };
+    // Made by the store's tunables (its limit and hooks), and kept so that
+    // every thread's instance gets its own handle on the same memory.
+    let vm_memory = {
+        use wasmer::sys::NativeEngineExt;
+        let tunables = store.engine().tunables();
+        tunables
+            .create_host_memory(&ty, &tunables.memory_style(&ty))
+            .map_err(link_error)?
+    };
+    let memory = threads::attach_memory(store, &vm_memory).map_err(link_error)?;
     let Some(shared_memory) = memory.as_shared(store) else {
         return Err(LaunchError::Threads {
             reason: "the engine cannot share its memory between threads",
@@ -351,11 +432,10 @@ fn thread_group(
         module: module.clone(),
         engine: store.engine().clone(),
         memory: shared_memory,
+        vm_memory,
         memory_import: (import_module, name),
-        plane,
         shared: Arc::clone(shared),
-        fuel,
-        metered,
+        threads: parts,
     });
     Ok((group, memory))
 }
@@ -446,29 +526,15 @@ fn check_memory_limit(module: &Module, limit: Option<u64>) -> Result<(), LaunchE
     Ok(())
 }
 
-/// Whether `module` was compiled with fuel metering: it exports the two
-/// globals metering adds, with their types (what the metering functions,
-/// which panic otherwise, read and write).
-fn is_metered(module: &Module) -> bool {
-    use wasmer::{Mutability, Type};
-    use wasmer_types::ExportIndex;
-    let info = module.info();
-    let global = |name: &str, ty: Type| match info.exports.get(name) {
-        Some(ExportIndex::Global(index)) => info
-            .globals
-            .get(*index)
-            .is_some_and(|g| g.ty == ty && g.mutability == Mutability::Var),
-        _ => false,
-    };
-    global(METERING_GLOBAL, Type::I64) && global(METERING_EXHAUSTED_GLOBAL, Type::I32)
-}
-
 /// An instantiated WASI module.
 pub struct WasiInstance {
     instance: Instance,
     env: FunctionEnv<ThreadEnv>,
     interrupt: InterruptHandle,
+    /// The configured fuel (what a stop for fuel reports).
     fuel: Option<u64>,
+    /// The fuel bank and this instance's counter, for a metered module.
+    counter: Option<(Arc<FuelBank>, FuelCounter)>,
     _timeout: Option<ArmedTimeout>,
 }
 
@@ -529,14 +595,17 @@ impl WasiInstance {
     /// The fuel left: `None` for a module run without fuel, `Some(0)` once
     /// it ran out. A host that calls exports itself reads it after a trap
     /// to tell running out of fuel from other traps.
+    ///
+    /// With threads, this is what neither the budget nor this instance's
+    /// counter has given out: threads still running hold the rest in
+    /// their own counters (a thread that returned gave its part back).
     pub fn remaining_fuel(&self, store: &mut Store) -> Option<u64> {
         self.fuel?;
-        Some(
-            match metering::get_remaining_points(store, &self.instance) {
-                MeteringPoints::Remaining(left) => left,
-                MeteringPoints::Exhausted => 0,
-            },
-        )
+        let (bank, counter) = self.counter.as_ref()?;
+        if counter.exhausted(store) {
+            return Some(0);
+        }
+        Some(bank.left().saturating_add(counter.get(store)))
     }
 
     /// How `_start` ended when it returned the error `e`.
@@ -544,11 +613,9 @@ impl WasiInstance {
         if let Some(status) = ended_by_guest(e) {
             return Ok(status);
         }
-        let fuel_left = || {
-            !matches!(
-                metering::get_remaining_points(store, &self.instance),
-                MeteringPoints::Exhausted
-            )
+        let fuel_left = || match &self.counter {
+            Some((_, counter)) => !counter.exhausted(store),
+            None => true,
         };
         match stopped_by_limit(e, &self.interrupt, self.fuel, fuel_left) {
             Some(reason) => Ok(ExitStatus::Stopped(reason)),

@@ -89,6 +89,18 @@ pub enum LaunchError {
         /// The memory's minimum, in bytes.
         requested: u64,
     },
+    /// The module's memories (their minimums) and tables (the most
+    /// elements they can hold) need more than the environment's total
+    /// ([`Capabilities::max_total_memory_bytes`](wasi_config::Capabilities::max_total_memory_bytes)).
+    #[error(
+        "the module needs at least {requested} bytes of memory and tables, over the environment's total of {limit} bytes (max-total-memory)"
+    )]
+    TotalMemoryLimit {
+        /// The environment's total, in bytes.
+        limit: u64,
+        /// What the module needs at least, in bytes.
+        requested: u64,
+    },
     /// Every slot of the launcher's [`MemoryPool`](crate::MemoryPool) is
     /// in use (after the wait its configuration allows).
     #[error("every one of the memory pool's {slots} slots is in use")]

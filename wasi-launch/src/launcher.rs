@@ -13,6 +13,7 @@ use wasmer::{Engine, Module};
 use crate::commands::{self, CommandSource};
 use crate::control_plane::ControlPlane;
 use crate::engine::Compiler;
+use crate::env_memory::MemoryHooks;
 use crate::environment::Environment;
 use crate::error::LaunchError;
 use crate::memory_pool::{MemoryPool, MemoryPoolConfig};
@@ -116,14 +117,19 @@ impl Launcher {
     /// The engine a store for an environment with `caps` is made from: the
     /// launcher's, or, with a memory limit or a stack size, a copy of it
     /// whose tunables apply them (same compiled code, same caches).
-    pub(crate) fn engine_for(&self, caps: &Capabilities) -> Engine {
+    ///
+    /// Every memory the store makes is wrapped with `hooks` (the
+    /// environment's memory total and fuel bank), when there are any.
+    pub(crate) fn engine_for(&self, caps: &Capabilities, hooks: &MemoryHooks) -> Engine {
         let engine = self.engine().clone();
-        if caps.max_memory_bytes().is_none() && caps.max_wasm_stack().is_none() {
+        if caps.max_memory_bytes().is_none() && caps.max_wasm_stack().is_none() && hooks.is_empty()
+        {
             return engine;
         }
         let mut engine = engine;
         let mut tunables = LimitTunables::new(self.inner.max_table_elements)
-            .with_pool(self.inner.memory_pool.clone());
+            .with_pool(self.inner.memory_pool.clone())
+            .with_hooks(hooks.clone());
         if let Some(bytes) = caps.max_memory_bytes() {
             let pages = u32::try_from(bytes / PAGE_BYTES).unwrap_or(u32::MAX);
             tunables = tunables.with_memory_limit(wasmer::Pages(pages));
@@ -133,6 +139,11 @@ impl Launcher {
         }
         engine.set_tunables(tunables);
         engine
+    }
+
+    /// The most elements the tables of one instance may hold together.
+    pub(crate) fn max_table_elements(&self) -> u32 {
+        self.inner.max_table_elements
     }
 
     /// The pool linear memories are taken from, if the launcher was built

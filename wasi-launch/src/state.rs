@@ -9,6 +9,7 @@ use wasi_fs_setup::World;
 use wasmer::Memory;
 
 use crate::control_plane::TaskPermit;
+use crate::env_memory::Reserved;
 use crate::interrupt::InterruptHandle;
 use crate::runtime::Runtime;
 use crate::threads::ThreadGroup;
@@ -107,6 +108,9 @@ pub(crate) struct ThreadEnv {
     pub(crate) permit: Option<TaskPermit>,
     /// The environment's threads, for a module importing `thread-spawn`.
     pub(crate) threads: Option<Arc<ThreadGroup>>,
+    /// What this instance's tables took out of the environment's memory
+    /// total, given back with the instance's store.
+    pub(crate) _tables: Option<Reserved>,
 }
 
 impl ThreadEnv {

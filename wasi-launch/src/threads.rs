@@ -21,18 +21,20 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
+use crate::control_plane::{ControlPlane, TaskPermit};
+use crate::env_memory::{MemoryBudget, Reserved};
+use crate::errno::Errno;
+use crate::exit_status::ExitStatus;
+use crate::fuel::FuelBank;
+use crate::lock::lock;
+use crate::metering::FuelCounter;
+use crate::preview1::{self, StoppedInHostCall, Termination};
+use crate::state::{Shared, ThreadEnv};
+use crate::tunables::instance_table_bytes;
 use wasmer::{
     Engine, ExternType, Function, FunctionEnv, FunctionEnvMut, FunctionType, Imports, Instance,
     MemoryType, Module, RuntimeError, SharedMemory, Store, Type,
 };
-use wasmer_middlewares::metering;
-
-use crate::control_plane::{ControlPlane, TaskPermit};
-use crate::errno::Errno;
-use crate::exit_status::ExitStatus;
-use crate::lock::lock;
-use crate::preview1::{self, StoppedInHostCall, Termination};
-use crate::state::{Shared, ThreadEnv};
 
 /// The module of the spawn import.
 pub(crate) const SPAWN_MODULE: &str = "wasi";
@@ -90,20 +92,42 @@ fn exports_thread_start(module: &Module) -> bool {
     })
 }
 
+/// A new handle in `store` on the shared memory `vm_memory` (a clone of
+/// it: same bytes, same accounts and fuel bank, see `env_memory`).
+pub(crate) fn attach_memory(
+    store: &mut Store,
+    vm_memory: &wasmer::sys::vm::VMMemory,
+) -> Result<wasmer::Memory, wasmer::sys::vm::MemoryError> {
+    let clone = wasmer::sys::vm::VMMemory(vm_memory.0.try_clone()?);
+    crate::tunables::attach_shared_memory(store, vm_memory.0.ty(), clone)
+}
+
+/// The limits the threads of an environment share with it.
+pub(crate) struct ThreadParts {
+    /// Where each thread's permit comes from: the environment's scope (its
+    /// task maximum) inside the launcher's plane.
+    pub(crate) plane: ControlPlane,
+    /// The environment's fuel bank, for a metered module: each thread's
+    /// counter draws from it and gives back what is left when it returns.
+    pub(crate) fuel: Option<Arc<FuelBank>>,
+    /// The configured fuel (what a stop for fuel reports).
+    pub(crate) configured_fuel: Option<u64>,
+    /// The environment's memory total, which each thread's tables take
+    /// their part of while the thread runs.
+    pub(crate) budget: Option<Arc<MemoryBudget>>,
+    /// The launcher's bound on the tables of one instance.
+    pub(crate) max_table_elements: u32,
+}
+
 /// The threads of one environment.
 pub(crate) struct ThreadGroup {
     module: Module,
     engine: Engine,
-    memory: SharedMemory,
+    /// The shared memory as the VM holds it: each thread attaches a clone.
+    vm_memory: wasmer::sys::vm::VMMemory,
     memory_import: (String, String),
-    /// Where each thread's permit comes from: the environment's scope (its
-    /// task maximum) inside the launcher's plane.
-    plane: ControlPlane,
     shared: Arc<Shared>,
-    fuel: Option<u64>,
-    /// Whether the module was compiled with fuel metering (each thread then
-    /// gets the configured fuel, or as good as unlimited without one).
-    metered: bool,
+    limits: ThreadParts,
     thread_start: bool,
     next_tid: AtomicU32,
     /// The OS threads not joined yet: running, or ending.
@@ -151,12 +175,12 @@ fn reap(threads: &mut Vec<Spawned>) {
 pub(crate) struct GroupParts {
     pub(crate) module: Module,
     pub(crate) engine: Engine,
+    /// The shared memory, for the interrupt handle.
     pub(crate) memory: SharedMemory,
+    pub(crate) vm_memory: wasmer::sys::vm::VMMemory,
     pub(crate) memory_import: (String, String),
-    pub(crate) plane: ControlPlane,
     pub(crate) shared: Arc<Shared>,
-    pub(crate) fuel: Option<u64>,
-    pub(crate) metered: bool,
+    pub(crate) threads: ThreadParts,
 }
 
 impl ThreadGroup {
@@ -166,12 +190,10 @@ impl ThreadGroup {
             thread_start: exports_thread_start(&parts.module),
             module: parts.module,
             engine: parts.engine,
-            memory: parts.memory,
+            vm_memory: parts.vm_memory,
             memory_import: parts.memory_import,
-            plane: parts.plane,
             shared: parts.shared,
-            fuel: parts.fuel,
-            metered: parts.metered,
+            limits: parts.threads,
             next_tid: AtomicU32::new(1),
             threads: Mutex::new(Vec::new()),
             ending: Mutex::new(None),
@@ -241,13 +263,6 @@ impl ThreadGroup {
         }
     }
 
-    /// How many OS threads of the group are not joined yet (running, or
-    /// about to end).
-    #[cfg(test)]
-    pub(crate) fn unjoined(&self) -> usize {
-        lock(&self.threads).len()
-    }
-
     /// `thread-spawn(arg)`: a new thread's id, or a negative errno.
     fn spawn(self: &Arc<Self>, arg: i32) -> i32 {
         let failed = |errno: Errno| -i32::from(errno.raw());
@@ -257,8 +272,22 @@ impl ThreadGroup {
         if !self.thread_start {
             return failed(Errno::NOSYS);
         }
-        let Ok(permit) = self.plane.try_acquire() else {
+        let Ok(permit) = self.limits.plane.try_acquire() else {
             return failed(Errno::AGAIN);
+        };
+        // The new instance's tables, out of the memory total; a thread that
+        // does not fit is not started.
+        let tables = match &self.limits.budget {
+            Some(budget) => {
+                let bytes =
+                    instance_table_bytes(self.module.info(), self.limits.max_table_elements)
+                        .unwrap_or(u64::MAX);
+                match budget.reserve(bytes) {
+                    Some(reserved) => Some(reserved),
+                    None => return failed(Errno::AGAIN),
+                }
+            }
+            None => None,
         };
         let tid = self.next_tid.fetch_add(1, Ordering::Relaxed);
         if tid == 0 || tid > MAX_TID {
@@ -274,7 +303,7 @@ impl ThreadGroup {
         let started = std::thread::Builder::new()
             .name(format!("wasi-thread-{tid}"))
             .spawn(move || {
-                group.run_thread(tid, arg, permit);
+                group.run_thread(tid, arg, permit, tables);
                 ended.store(true, Ordering::Release);
             });
         match started {
@@ -294,8 +323,16 @@ impl ThreadGroup {
     /// as a stack) is caught here and ends the environment as a trap, so
     /// it never takes the host down nor leaves the guest's other threads
     /// waiting for a thread that is gone.
-    fn run_thread(self: Arc<Self>, tid: u32, arg: i32, permit: TaskPermit) {
-        let ran = panic::catch_unwind(AssertUnwindSafe(|| self.run_instance(tid, arg, permit)));
+    fn run_thread(
+        self: Arc<Self>,
+        tid: u32,
+        arg: i32,
+        permit: TaskPermit,
+        tables: Option<Reserved>,
+    ) {
+        let ran = panic::catch_unwind(AssertUnwindSafe(|| {
+            self.run_instance(tid, arg, permit, tables)
+        }));
         if let Err(payload) = ran {
             let what = payload
                 .downcast_ref::<&str>()
@@ -311,9 +348,22 @@ impl ThreadGroup {
     /// Instantiates the module for thread `tid`, calls
     /// `wasi_thread_start`, and ends the environment if the thread exits,
     /// traps or hits a limit.
-    fn run_instance(self: &Arc<Self>, tid: u32, arg: i32, permit: TaskPermit) {
+    fn run_instance(
+        self: &Arc<Self>,
+        tid: u32,
+        arg: i32,
+        permit: TaskPermit,
+        tables: Option<Reserved>,
+    ) {
         let mut store = Store::new(self.engine.clone());
-        let memory = self.memory.clone().attach(&mut store);
+        let memory = match attach_memory(&mut store, &self.vm_memory) {
+            Ok(memory) => memory,
+            Err(e) => {
+                let e = RuntimeError::new(format!("thread {tid} cannot attach the memory: {e}"));
+                self.thread_ended(&e, || true);
+                return;
+            }
+        };
         let env = FunctionEnv::new(
             &mut store,
             ThreadEnv {
@@ -321,6 +371,7 @@ impl ThreadGroup {
                 shared: Arc::clone(&self.shared),
                 permit: Some(permit),
                 threads: Some(Arc::clone(self)),
+                _tables: tables,
             },
         );
         let imports = self.imports(&mut store, &env, &memory);
@@ -331,10 +382,14 @@ impl ThreadGroup {
                     wasmer::InstantiationError::Start(trap) => trap,
                     other => RuntimeError::new(other.to_string()),
                 })?;
-            if self.metered {
-                let points = self.fuel.unwrap_or(u64::MAX);
-                metering::set_remaining_points(&mut store, &instance, points);
-            }
+            let counter = self.limits.fuel.as_ref().and_then(|bank| {
+                let counter = FuelCounter::of(&instance)?;
+                let units = counter
+                    .get(&mut store)
+                    .saturating_add(bank.draw(bank.slice()));
+                counter.set(&mut store, units);
+                Some((Arc::clone(bank), counter))
+            });
             let start = instance
                 .exports
                 .get_typed_function::<(i32, i32), ()>(&store, THREAD_START)
@@ -342,18 +397,21 @@ impl ThreadGroup {
             // In range: at most MAX_TID.
             let tid = i32::try_from(tid).unwrap_or(i32::MAX);
             let called = start.call(&mut store, tid, arg);
-            Ok::<_, RuntimeError>((instance, called))
+            Ok::<_, RuntimeError>((counter, called))
         });
         match outcome {
             // Stopped before it began: the environment is ending.
             None => {}
-            Some(Ok((_, Ok(())))) => {}
-            Some(Ok((instance, Err(e)))) => {
-                let fuel_left = || {
-                    !matches!(
-                        metering::get_remaining_points(&mut store, &instance),
-                        metering::MeteringPoints::Exhausted
-                    )
+            // Returned: what its counter holds goes back to the budget.
+            Some(Ok((counter, Ok(())))) => {
+                if let Some((bank, counter)) = counter {
+                    bank.give_back(counter.get(&mut store));
+                }
+            }
+            Some(Ok((counter, Err(e)))) => {
+                let fuel_left = || match &counter {
+                    Some((_, counter)) => !counter.exhausted(&mut store),
+                    None => true,
                 };
                 self.thread_ended(&e, fuel_left);
             }
@@ -379,9 +437,12 @@ impl ThreadGroup {
         if self.stopping.load(Ordering::SeqCst) && interrupt.reason().is_none() {
             return;
         }
-        if let Some(reason) =
-            crate::environment::stopped_by_limit(e, interrupt, self.fuel, fuel_left)
-        {
+        if let Some(reason) = crate::environment::stopped_by_limit(
+            e,
+            interrupt,
+            self.limits.configured_fuel,
+            fuel_left,
+        ) {
             self.end(Ending::Status(ExitStatus::Stopped(reason)));
             return;
         }

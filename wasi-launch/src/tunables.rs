@@ -37,6 +37,7 @@
     reason = "wasmer's Tunables trait has unsafe methods; they forward to its own"
 )]
 
+use std::cell::RefCell;
 use std::ptr::NonNull;
 
 use wasmer::sys::vm::{
@@ -49,6 +50,7 @@ use wasmer_compiler::LinkError;
 use wasmer_types::entity::PrimaryMap;
 use wasmer_types::{LocalTableIndex, ModuleInfo, TableIndex};
 
+use crate::env_memory::{EnvMemory, MemoryHooks};
 use crate::memory_pool::MemoryPool;
 
 /// Default bound on the elements of the tables of one instance, together:
@@ -61,6 +63,42 @@ pub const MAX_TABLE_ELEMENTS: u32 = 10_000_000;
 /// The size of a wasm page.
 pub(crate) const PAGE_BYTES: u64 = 0x1_0000;
 
+/// The most pages a 32-bit memory can have (4 GiB): a memory limit above
+/// it is no limit.
+pub(crate) const MAX_WASM32_PAGES: u32 = 0x1_0000;
+
+/// The host bytes of one table element (a function reference).
+pub(crate) const TABLE_ELEMENT_BYTES: u64 = 8;
+
+thread_local! {
+    /// A shared memory this thread's next `create_host_memory` of a shared
+    /// type hands out instead of making a new one (see
+    /// [`attach_shared_memory`]).
+    static ATTACHING: RefCell<Option<VMMemory>> = const { RefCell::new(None) };
+}
+
+/// A [`wasmer::Memory`] in `store` over `memory`, an existing shared
+/// memory (a clone of the one a thread group shares, with its wrapper):
+/// wasmer makes store memories only through the tunables, so the
+/// tunables of this thread hand `memory` to the `Memory::new` called here.
+pub(crate) fn attach_shared_memory(
+    store: &mut wasmer::Store,
+    ty: MemoryType,
+    memory: VMMemory,
+) -> Result<wasmer::Memory, MemoryError> {
+    ATTACHING.with(|a| *a.borrow_mut() = Some(memory));
+    let made = wasmer::Memory::new(store, ty);
+    // Taken by the tunables, unless the store's engine has other tunables.
+    let left = ATTACHING.with(|a| a.borrow_mut().take());
+    match (made, left) {
+        (Ok(memory), None) => Ok(memory),
+        (Ok(_), Some(_)) => Err(MemoryError::Generic(
+            "the store's engine does not have the launcher's tunables".to_string(),
+        )),
+        (Err(e), _) => Err(e),
+    }
+}
+
 /// wasmer's [`BaseTunables`] with every table bounded to `max_table_elements`,
 /// and optionally every memory to a limit and wasm code to a stack size.
 pub(crate) struct LimitTunables {
@@ -69,6 +107,9 @@ pub(crate) struct LimitTunables {
     max_memory_pages: Option<Pages>,
     vmconfig: VMConfig,
     pool: Option<MemoryPool>,
+    /// The environment's memory total and fuel bank, which every memory
+    /// made here is wrapped with (see `env_memory`).
+    hooks: MemoryHooks,
 }
 
 impl LimitTunables {
@@ -84,7 +125,22 @@ impl LimitTunables {
             max_memory_pages: None,
             vmconfig,
             pool: None,
+            hooks: MemoryHooks::default(),
         }
+    }
+
+    /// These tunables wrapping every memory they make with `hooks`.
+    pub(crate) fn with_hooks(mut self, hooks: MemoryHooks) -> Self {
+        self.hooks = hooks;
+        self
+    }
+
+    /// `memory` wrapped with the hooks, if there are any.
+    fn hooked(&self, memory: VMMemory) -> Result<VMMemory, MemoryError> {
+        if self.hooks.is_empty() {
+            return Ok(memory);
+        }
+        Ok(VMMemory(Box::new(EnvMemory::wrap(memory.0, &self.hooks)?)))
     }
 
     /// These tunables taking the module's own memories from `pool` (when
@@ -94,9 +150,10 @@ impl LimitTunables {
         self
     }
 
-    /// These tunables with every memory bounded to `pages` wasm pages.
+    /// These tunables with every memory bounded to `pages` wasm pages (a
+    /// limit above what a 32-bit memory can have is that much).
     pub(crate) fn with_memory_limit(mut self, pages: Pages) -> Self {
-        self.max_memory_pages = Some(pages);
+        self.max_memory_pages = Some(Pages(pages.0.min(MAX_WASM32_PAGES)));
         self
     }
 
@@ -157,8 +214,15 @@ impl Tunables for LimitTunables {
         ty: &MemoryType,
         style: &MemoryStyle,
     ) -> Result<VMMemory, MemoryError> {
-        self.base
-            .create_host_memory(&self.bounded_memory(ty)?, style)
+        if ty.shared
+            && let Some(attaching) = ATTACHING.with(|a| a.borrow_mut().take())
+        {
+            return Ok(attaching);
+        }
+        let memory = self
+            .base
+            .create_host_memory(&self.bounded_memory(ty)?, style)?;
+        self.hooked(memory)
     }
 
     unsafe fn create_vm_memory(
@@ -176,7 +240,7 @@ impl Tunables for LimitTunables {
             // SAFETY: the caller's valid, owned definition location, passed
             // through untouched (the pool's contract is wasmer's).
             if let Some(memory) = unsafe { pool.memory(&ty, style, vm_definition_location) }? {
-                return Ok(memory);
+                return self.hooked(memory);
             }
         }
         // SAFETY: the caller upholds this method's contract (a valid, owned
@@ -186,10 +250,11 @@ impl Tunables for LimitTunables {
         // minimum, sharing or index type) and `style` is the one the code
         // was compiled for, so the reservation the compiled bounds checks
         // rely on is unchanged.
-        unsafe {
+        let memory = unsafe {
             self.base
                 .create_vm_memory(&ty, style, vm_definition_location)
-        }
+        }?;
+        self.hooked(memory)
     }
 
     fn create_host_table(&self, ty: &TableType, style: &TableStyle) -> Result<VMTable, String> {
@@ -225,19 +290,11 @@ impl Tunables for LimitTunables {
         table_definition_locations: &[NonNull<VMTableDefinition>],
     ) -> Result<PrimaryMap<LocalTableIndex, InternalStoreHandle<VMTable>>, LinkError> {
         let local = || module.tables.iter().skip(module.num_imported_tables);
-        let count = u32::try_from(local().count()).unwrap_or(u32::MAX).max(1);
-        let minimums: u64 = local().map(|(_, ty)| u64::from(ty.minimum)).sum();
-        if minimums > u64::from(self.max_table_elements) {
-            return Err(LinkError::Resource(format!(
-                "the module's tables need at least {minimums} elements, over the limit of {} elements",
-                self.max_table_elements
-            )));
-        }
-        let share = self.max_table_elements / count;
+        let share = table_share(module, self.max_table_elements)?;
         let mut tables = PrimaryMap::with_capacity(local().count());
         for ((index, ty), location) in local().zip(table_definition_locations) {
             // A table keeps at least its own minimum (the minimums fit
-            // together, checked above).
+            // together, checked by `table_share`).
             let ty = Self::bounded(ty, share.max(ty.minimum)).map_err(LinkError::Resource)?;
             let style = table_styles.get(index).ok_or_else(|| {
                 LinkError::Resource(format!("no table style for table {}", index.as_u32()))
@@ -257,6 +314,40 @@ impl Tunables for LimitTunables {
     fn vmconfig(&self) -> &VMConfig {
         &self.vmconfig
     }
+}
+
+/// What each local table of `module` may hold at most when the tables of
+/// one instance share `max_table_elements`: the bound divided by their
+/// number (a table keeps at least its own minimum); an error when their
+/// minimums do not fit the bound together.
+fn table_share(module: &ModuleInfo, max_table_elements: u32) -> Result<u32, LinkError> {
+    let local = || module.tables.iter().skip(module.num_imported_tables);
+    let count = u32::try_from(local().count()).unwrap_or(u32::MAX).max(1);
+    let minimums: u64 = local().map(|(_, ty)| u64::from(ty.minimum)).sum();
+    if minimums > u64::from(max_table_elements) {
+        return Err(LinkError::Resource(format!(
+            "the module's tables need at least {minimums} elements, over the limit of {max_table_elements} elements"
+        )));
+    }
+    Ok(max_table_elements / count)
+}
+
+/// The most host bytes the local tables of one instance of `module` can
+/// hold (each table at the maximum [`LimitTunables`] gives it), as
+/// counted against an environment's memory total; `None` when the
+/// instance cannot be made (its tables' minimums are over the bound).
+pub(crate) fn instance_table_bytes(module: &ModuleInfo, max_table_elements: u32) -> Option<u64> {
+    let share = table_share(module, max_table_elements).ok()?;
+    let elements: u64 = module
+        .tables
+        .iter()
+        .skip(module.num_imported_tables)
+        .map(|(_, ty)| {
+            let bound = share.max(ty.minimum);
+            u64::from(ty.maximum.map_or(bound, |max| max.min(bound)))
+        })
+        .sum();
+    Some(elements * TABLE_ELEMENT_BYTES)
 }
 
 #[cfg(test)]

@@ -266,6 +266,7 @@ mod tests {
                 }),
                 permit: None,
                 threads: None,
+                _tables: None,
             },
         );
         for &(name, params, results) in signatures::ALL {

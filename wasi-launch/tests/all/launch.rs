@@ -691,11 +691,11 @@ fn default_world_runs_with_inherited_stdio() {
 /// name appears exactly once, as a `"name"` literal or as a
 /// `name => errno` line of `host_call_guests!`. The exception is a guest
 /// only the command line can drive (its host's own stdin, say): it is
-/// absent here and used in `cli.rs`.
+/// absent here and used in `cli.rs` or `cli_hardening.rs`.
 #[test]
 fn every_guest_has_exactly_one_test() {
     let source = include_str!("launch.rs");
-    let cli = include_str!("cli.rs");
+    let cli = [include_str!("cli.rs"), include_str!("cli_hardening.rs")].concat();
     let mut names: Vec<String> = std::fs::read_dir(guests_dir())
         .unwrap()
         .map(|e| e.unwrap().path())

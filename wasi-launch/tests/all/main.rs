@@ -14,6 +14,7 @@ mod cli;
 mod cli_hardening;
 mod concurrency;
 mod conformance;
+mod hardening;
 mod launch;
 mod limits;
 mod packages;

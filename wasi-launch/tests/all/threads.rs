@@ -29,7 +29,15 @@ fn run(
     wat: &str,
     caps: Capabilities,
 ) -> (Result<ExitStatus, LaunchError>, CaptureBuffer, Launcher) {
-    let launcher = Launcher::new();
+    run_on(Launcher::new(), wat, caps)
+}
+
+/// [`run`] on `launcher`.
+fn run_on(
+    launcher: Launcher,
+    wat: &str,
+    caps: Capabilities,
+) -> (Result<ExitStatus, LaunchError>, CaptureBuffer, Launcher) {
     let mut b = ConfigBuilder::new("threads");
     b.capabilities(caps);
     let (stdout, out) = StdioSlot::capture();
@@ -308,4 +316,76 @@ fn fuel_stops_a_spinning_thread_and_metered_threads_without_fuel_run() {
         .unwrap();
     let metered = env.load_module(counts.as_bytes()).unwrap();
     assert_eq!(env.run(&metered).unwrap(), ExitStatus::Exited(1));
+}
+
+/// A guest whose `_start` runs `threads` threads one after another (each
+/// waits for the last to finish), each spinning `rounds` rounds of about
+/// six operators, then exits 0.
+fn sequential_spinners(threads: u32, rounds: u32) -> String {
+    module(&format!(
+        r#"
+  (func (export "wasi_thread_start") (param $tid i32) (param $n i32)
+    (loop $spin
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br_if $spin (i32.gt_s (local.get $n) (i32.const 0))))
+    (drop (i32.atomic.rmw.add (i32.const 0) (i32.const 1)))
+    (drop (memory.atomic.notify (i32.const 0) (i32.const 1))))
+  (func (export "_start") (local $k i32) (local $c i32)
+    (loop $next
+      (if (i32.le_s (call $spawn (i32.const {rounds})) (i32.const 0)) (then (call $exit (i32.const 1))))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (loop $w
+        (local.set $c (i32.atomic.load (i32.const 0)))
+        (if (i32.lt_u (local.get $c) (local.get $k))
+          (then (drop (memory.atomic.wait32 (i32.const 0) (local.get $c) (i64.const -1))) (br $w))))
+      (br_if $next (i32.lt_u (local.get $k) (i32.const {threads}))))
+    (call $exit (i32.const 0)))"#
+    ))
+}
+
+/// Issue 22, item 2: threads draw on the environment's one fuel budget.
+/// Twenty threads of about 120,000 operators each, one after another,
+/// need about 2.4 million: under a budget of one million the environment
+/// runs out of fuel (each thread used to get a fresh million and the run
+/// ended normally), while five of them (about 600,000) finish, as the
+/// leftovers of returned threads go back to the budget.
+#[test]
+fn threads_draw_on_one_fuel_budget() {
+    let fuel = 1_000_000;
+    let caps = Capabilities::default().with_fuel(fuel);
+    for compiler in wasi_launch::Compiler::ALL {
+        let launcher = || Launcher::builder().compiler(compiler).build();
+        let (status, _, _) = run_on(launcher(), &sequential_spinners(20, 20_000), caps);
+        assert_eq!(
+            status.unwrap(),
+            ExitStatus::Stopped(StopReason::FuelExhausted { fuel }),
+            "{compiler}"
+        );
+        let (status, _, _) = run_on(launcher(), &sequential_spinners(5, 20_000), caps);
+        assert_eq!(status.unwrap(), ExitStatus::Exited(0), "{compiler}");
+    }
+}
+
+/// Issue 22, item 2: threads spinning at the same time share the budget
+/// too: four threads that would each spin for ever stop the environment
+/// as out of fuel, and the budget is never overdrawn (what is left is
+/// zero or more, never a wrap-around).
+#[test]
+fn concurrent_threads_share_one_fuel_budget() {
+    let wat = module(
+        r#"
+  (func (export "wasi_thread_start") (param i32 i32) (loop br 0))
+  (func (export "_start") (local $k i32)
+    (loop $next
+      (if (i32.le_s (call $spawn (i32.const 0)) (i32.const 0)) (then (call $exit (i32.const 1))))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br_if $next (i32.lt_u (local.get $k) (i32.const 4))))
+    (drop (memory.atomic.wait32 (i32.const 0) (i32.const 0) (i64.const -1))))"#,
+    );
+    let fuel = 2_000_000;
+    let (status, _, _) = run(&wat, Capabilities::default().with_fuel(fuel));
+    assert_eq!(
+        status.unwrap(),
+        ExitStatus::Stopped(StopReason::FuelExhausted { fuel })
+    );
 }

@@ -91,6 +91,8 @@ pub struct Cli {
 
     /// Limits, wasmtime's spelling, repeatable and comma-separated
     /// (`-W fuel=100000,timeout=2s`): max-memory-size=BYTES,
+    /// max-total-memory=BYTES (memories and tables of the whole guest, all
+    /// threads; default: max-memory-size, or 4 GiB, plus 80 MB of tables),
     /// max-wasm-stack=BYTES, fuel=N, timeout=DURATION (a bare number is
     /// seconds; s, ms, us, ns suffixes), max-open-fds=N, max-threads=N,
     /// max-capture-size=BYTES.
@@ -224,12 +226,21 @@ impl Cli {
     }
 
     /// The limits of every `-W`, applied in order (a later value of a key
-    /// wins).
+    /// wins); without `max-total-memory`, the environment total is
+    /// [`default_total_memory`](wasi_launch::default_total_memory) of the
+    /// per-memory limit.
     pub fn capabilities(&self) -> Capabilities {
-        self.wasm
+        let caps = self
+            .wasm
             .iter()
             .flat_map(|options| options.0.iter())
-            .fold(Capabilities::default(), |caps, option| option.apply(caps))
+            .fold(Capabilities::default(), |caps, option| option.apply(caps));
+        match caps.max_total_memory_bytes() {
+            Some(_) => caps,
+            None => caps.with_max_total_memory_bytes(wasi_launch::default_total_memory(
+                caps.max_memory_bytes(),
+            )),
+        }
     }
 }
 

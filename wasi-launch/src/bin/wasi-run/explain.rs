@@ -47,6 +47,14 @@ fn print_limits(caps: &Capabilities) {
         )
     );
     println!(
+        "  max-total-memory: {}",
+        or(
+            caps.max_total_memory_bytes()
+                .map(|b| format!("{b} bytes (memories and tables, all threads)")),
+            "none"
+        )
+    );
+    println!(
         "  max-wasm-stack: {}",
         or(
             caps.max_wasm_stack().map(|b| format!("{b} bytes")),
