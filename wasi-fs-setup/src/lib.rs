@@ -109,5 +109,5 @@ pub use resolve::{
     MAX_SYMLINK_HOPS, NAME_MAX, PATH_MAX, Resolved, resolve, resolve_virtual, validate_path,
 };
 pub use rights::{FdRights, Rights};
-pub use stdio::{CaptureBuffer, MAX_CAPTURE_BYTES, StdioFd, StdioSlot, StdioStream};
+pub use stdio::{CaptureBuffer, MAX_CAPTURE_BYTES, PIPE_BUF, StdioFd, StdioSlot, StdioStream};
 pub use world::{SetupContext, World, WorldBuilder};

@@ -221,6 +221,9 @@ enum Kind {
 pub struct StdioStream {
     which: StdioFd,
     kind: Kind,
+    /// Whether a write may block ([`host_write_may_block`](Self::host_write_may_block)),
+    /// found out on first use (an `fstat` of the host's stream).
+    may_block: std::sync::OnceLock<bool>,
 }
 
 impl fmt::Debug for StdioStream {
@@ -235,6 +238,11 @@ impl fmt::Debug for StdioStream {
         write!(f, "StdioStream({:?}, {kind})", self.which)
     }
 }
+
+/// The most bytes POSIX guarantees a pipe takes in one write, atomically:
+/// a write of at most this many bytes to a pipe that `poll(2)` reports
+/// writable does not block.
+pub const PIPE_BUF: usize = 4096;
 
 /// Writes all of `buf` to a host fd, one `write(2)` per chunk the kernel takes.
 fn write_host(fd: impl std::os::fd::AsFd, buf: &[u8]) -> Result<usize, FsError> {
@@ -261,7 +269,42 @@ impl StdioStream {
             StdioSlot::Bytes(data) => Kind::Bytes { data, pos: 0 },
             StdioSlot::Null => Kind::Null,
         };
-        StdioStream { which, kind }
+        StdioStream {
+            which,
+            kind,
+            may_block: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Whether a write to this stream may wait for as long as someone else
+    /// decides: the host's own stdout or stderr when it is a pipe, a FIFO,
+    /// a socket or a terminal (whose reader may never read). A regular
+    /// file, `/dev/null` or any non-inherited stream never keeps a write
+    /// waiting. A caller that must not wait for ever waits for the host fd
+    /// to be writable first (`poll(2)`) and then writes at most
+    /// [`PIPE_BUF`] bytes, which a pipe with room takes without blocking.
+    pub fn host_write_may_block(&self) -> bool {
+        if !matches!(self.kind, Kind::Inherit) || self.which == StdioFd::Stdin {
+            return false;
+        }
+        *self.may_block.get_or_init(|| {
+            use std::io::IsTerminal;
+            let stat = match self.which {
+                StdioFd::Stdout => rustix::fs::fstat(std::io::stdout()),
+                _ => rustix::fs::fstat(std::io::stderr()),
+            };
+            let terminal = match self.which {
+                StdioFd::Stdout => std::io::stdout().is_terminal(),
+                _ => std::io::stderr().is_terminal(),
+            };
+            match stat.map(|st| FileType::from_mode(st.st_mode)) {
+                Ok(FileType::RegularFile | FileType::BlockDevice) => false,
+                Ok(FileType::CharacterDevice) => terminal,
+                // Pipes, FIFOs and sockets (`SocketStream`), and anything
+                // the host cannot tell.
+                _ => true,
+            }
+        })
     }
 
     /// Which stream this is.

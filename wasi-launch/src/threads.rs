@@ -403,11 +403,10 @@ impl ThreadGroup {
             // Stopped before it began: the environment is ending.
             None => {}
             // Returned: what its counter holds goes back to the budget.
-            Some(Ok((counter, Ok(())))) => {
-                if let Some((bank, counter)) = counter {
-                    bank.give_back(counter.get(&mut store));
-                }
+            Some(Ok((Some((bank, counter)), Ok(())))) => {
+                bank.give_back(counter.get(&mut store));
             }
+            Some(Ok((None, Ok(())))) => {}
             Some(Ok((counter, Err(e)))) => {
                 let fuel_left = || match &counter {
                     Some((_, counter)) => !counter.exhausted(&mut store),

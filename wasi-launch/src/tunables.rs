@@ -290,7 +290,7 @@ impl Tunables for LimitTunables {
         table_definition_locations: &[NonNull<VMTableDefinition>],
     ) -> Result<PrimaryMap<LocalTableIndex, InternalStoreHandle<VMTable>>, LinkError> {
         let local = || module.tables.iter().skip(module.num_imported_tables);
-        let share = table_share(module, self.max_table_elements)?;
+        let share = table_share(module, self.max_table_elements).map_err(LinkError::Resource)?;
         let mut tables = PrimaryMap::with_capacity(local().count());
         for ((index, ty), location) in local().zip(table_definition_locations) {
             // A table keeps at least its own minimum (the minimums fit
@@ -320,14 +320,14 @@ impl Tunables for LimitTunables {
 /// one instance share `max_table_elements`: the bound divided by their
 /// number (a table keeps at least its own minimum); an error when their
 /// minimums do not fit the bound together.
-fn table_share(module: &ModuleInfo, max_table_elements: u32) -> Result<u32, LinkError> {
+fn table_share(module: &ModuleInfo, max_table_elements: u32) -> Result<u32, String> {
     let local = || module.tables.iter().skip(module.num_imported_tables);
     let count = u32::try_from(local().count()).unwrap_or(u32::MAX).max(1);
     let minimums: u64 = local().map(|(_, ty)| u64::from(ty.minimum)).sum();
     if minimums > u64::from(max_table_elements) {
-        return Err(LinkError::Resource(format!(
+        return Err(format!(
             "the module's tables need at least {minimums} elements, over the limit of {max_table_elements} elements"
-        )));
+        ));
     }
     Ok(max_table_elements / count)
 }

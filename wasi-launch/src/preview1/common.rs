@@ -3,13 +3,14 @@
 //! `fd_pread`, `fd_write` and `fd_pwrite`. Struct layouts and flag masks are
 //! in `abi.rs`, the rights sets in `wasi_fs_setup::Rights`.
 
-use wasi_fs_setup::PATH_MAX;
 use wasi_fs_setup::{FdEntry, FdFlags, FdObject, FileHandle, FsError, Rights, TimeSpec};
+use wasi_fs_setup::{PATH_MAX, PIPE_BUF, StdioFd};
 use wasmer::FunctionEnvMut;
 
 use super::abi::{
     FST_ATIM, FST_ATIM_NOW, FST_MTIM, FST_MTIM_NOW, LOOKUP_SYMLINK_FOLLOW, MAX_FILE_OFFSET,
 };
+use super::poll::{StoppedInHostCall, stop_if_interrupted, wait_host_writable};
 use super::{GuestPtr, host_call};
 use crate::errno::{Errno, SysResult};
 use crate::guest_memory::{GuestMemory, IoVec, iovecs_total_len};
@@ -101,6 +102,71 @@ pub(crate) fn iovec_call(
         let n = transfer_iovecs(state, mem, io, fd, iovs, offset)?;
         Ok(mem.write_u32(out, n)?)
     })
+}
+
+/// `fd_write` to the host's own stdout or stderr (`which`) when a write
+/// there may block (a pipe, socket or terminal whose reader may never
+/// read; see `StdioStream::host_write_may_block`): the checks are those
+/// of any `fd_write`, then the bytes go out at most [`PIPE_BUF`] at a
+/// time, each after waiting for the host fd to be writable without the
+/// environment's lock (other threads go on with their calls) and in a way
+/// the interrupt handle cuts short. A stop while waiting ends the guest;
+/// what was written before stays written.
+pub(crate) fn write_host_output(
+    env: &mut FunctionEnvMut<'_, ThreadEnv>,
+    which: StdioFd,
+    fd: u32,
+    (iovs, iovs_len): (GuestPtr, u32),
+    out: GuestPtr,
+) -> Result<i32, StoppedInHostCall> {
+    let mut checked = None;
+    let refused = host_call(env, "fd_write", |state, mem| {
+        mem.check_range(out, 4)?;
+        let iovs = guest_iovecs(mem, iovs, iovs_len)?;
+        io_entry(state, fd, Rights::FD_WRITE, None)?;
+        checked = Some(iovs);
+        Ok(())
+    });
+    let Some(iovs) = checked else {
+        return Ok(refused);
+    };
+    let shared = std::sync::Arc::clone(&env.data().shared);
+    let mut total: u32 = 0;
+    'iovs: for iov in iovs {
+        let mut done: u32 = 0;
+        while done < iov.len {
+            if !wait_host_writable(which, &shared.interrupt) {
+                stop_if_interrupted(env)?;
+            }
+            // At most PIPE_BUF (4096), so it fits in u32.
+            let len = (iov.len - done).min(PIPE_BUF as u32);
+            let mut written = 0;
+            let errno = host_call(env, "fd_write", |state, mem| {
+                let mut chunk = [0u8; PIPE_BUF];
+                let chunk = &mut chunk[..len as usize];
+                mem.read(iov.buf + done, chunk)?;
+                let entry = io_entry(state, fd, Rights::FD_WRITE, None)?;
+                let file = entry.file_mut().map_err(|_| Errno::BADF)?;
+                written = u32::try_from(file.write(chunk).map_err(Errno::from)?).unwrap_or(len);
+                Ok(())
+            });
+            if errno != Errno::SUCCESS.to_wasm() {
+                if total == 0 {
+                    return Ok(errno);
+                }
+                break 'iovs;
+            }
+            // Cannot overflow: the iovecs add up to at most u32::MAX.
+            done += written;
+            total += written;
+            if written < len {
+                break 'iovs;
+            }
+        }
+    }
+    Ok(host_call(env, "fd_write", |_state, mem| {
+        Ok(mem.write_u32(out, total)?)
+    }))
 }
 
 /// Reads from `fd` into the iovecs at `iovs`, or writes them to it, then

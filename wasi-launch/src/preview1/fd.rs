@@ -3,15 +3,15 @@
 
 use std::io::SeekFrom;
 
-use wasi_fs_setup::Rights;
+use wasi_fs_setup::{FdObject, Rights, StdioFd};
 use wasmer::FunctionEnvMut;
 
 use super::abi::{FDSTAT_SIZE, PRESTAT_SIZE, encode_fdstat, encode_prestat};
-use super::common::{Io, iovec_call, require_file};
+use super::common::{Io, iovec_call, require_file, write_host_output};
 use super::poll::{StoppedInHostCall, is_host_stdin, stop_if_interrupted, wait_host_stdin};
 use super::{GuestPtr, host_call};
 use crate::errno::Errno;
-use crate::state::ThreadEnv;
+use crate::state::{ThreadEnv, WasiEnv};
 
 pub(super) fn fd_write(
     mut env: FunctionEnvMut<'_, ThreadEnv>,
@@ -19,8 +19,15 @@ pub(super) fn fd_write(
     iovs: GuestPtr,
     iovs_len: u32,
     nwritten: GuestPtr,
-) -> i32 {
-    iovec_call(
+) -> Result<i32, StoppedInHostCall> {
+    // The host's stdout or stderr may block for ever (a pipe nobody
+    // reads): written in pieces, each after a wait the interrupt handle
+    // cuts short.
+    let blocking = host_output_that_may_block(&mut env.data().shared.lock(), fd);
+    if let Some(which) = blocking {
+        return write_host_output(&mut env, which, fd, (iovs, iovs_len), nwritten);
+    }
+    Ok(iovec_call(
         &mut env,
         "fd_write",
         Io::Write,
@@ -28,7 +35,21 @@ pub(super) fn fd_write(
         (iovs, iovs_len),
         None,
         nwritten,
-    )
+    ))
+}
+
+/// Which of the host's stdout and stderr `fd` is, if it is one a write may
+/// block on.
+fn host_output_that_may_block(state: &mut WasiEnv, fd: u32) -> Option<StdioFd> {
+    match state
+        .world
+        .fds_mut()
+        .get_mut(fd)
+        .map(|entry| entry.object_mut())
+    {
+        Ok(FdObject::Stdio(s)) if s.host_write_may_block() => Some(s.which()),
+        _ => None,
+    }
 }
 
 pub(super) fn fd_read(

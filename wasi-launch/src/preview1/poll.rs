@@ -23,7 +23,10 @@
 //! Events that are ready without waiting are reported at once, without
 //! sleeping.
 
+use std::os::fd::{AsFd, BorrowedFd};
 use std::time::{Duration, Instant};
+
+use rustix::event::{PollFd, PollFlags, Timespec, poll};
 
 use wasi_fs_setup::{FdObject, Rights, StdioFd};
 use wasmer::FunctionEnvMut;
@@ -208,7 +211,29 @@ const WAIT_SLICE: Duration = Duration::from_millis(10);
 /// readable; a host error counts as readable, so the guest's read reports
 /// it. After an interrupt it returns `false` and the caller ends the guest.
 pub(super) fn wait_host_stdin(timeout: Option<Duration>, interrupt: &InterruptHandle) -> bool {
-    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    wait_host_fd(std::io::stdin().as_fd(), PollFlags::IN, timeout, interrupt)
+}
+
+/// Waits, forever or until `interrupt` fires, until the host's stdout or
+/// stderr (`which`) is writable. Returns whether it is (a host error
+/// counts as writable, so the write reports it).
+pub(super) fn wait_host_writable(which: StdioFd, interrupt: &InterruptHandle) -> bool {
+    match which {
+        StdioFd::Stdout => wait_host_fd(std::io::stdout().as_fd(), PollFlags::OUT, None, interrupt),
+        _ => wait_host_fd(std::io::stderr().as_fd(), PollFlags::OUT, None, interrupt),
+    }
+}
+
+/// Waits until the host fd `fd` is ready for `flags`, `timeout` passes
+/// (forever without one), or `interrupt` fires (polled beside the
+/// handle's wake fd). Returns whether `fd` became ready; a host error
+/// counts as ready, so the I/O that follows reports it.
+fn wait_host_fd(
+    fd: BorrowedFd<'_>,
+    flags: PollFlags,
+    timeout: Option<Duration>,
+    interrupt: &InterruptHandle,
+) -> bool {
     let deadline = timeout.map(|t| Instant::now().checked_add(t));
     let wake = interrupt.wake_fd();
     loop {
@@ -231,8 +256,7 @@ pub(super) fn wait_host_stdin(timeout: Option<Duration>, interrupt: &InterruptHa
             tv_sec: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
             tv_nsec: i64::from(d.subsec_nanos()),
         });
-        let stdin = std::io::stdin();
-        let mut fds = vec![PollFd::new(&stdin, PollFlags::IN)];
+        let mut fds = vec![PollFd::new(&fd, flags)];
         if let Some(wake) = &wake {
             fds.push(PollFd::new(wake, PollFlags::IN));
         }

@@ -83,6 +83,50 @@ fn a_thread_spawn_storm_reaps_finished_threads_and_ends_normally() {
     }
 }
 
+/// Item 3: a guest blocked writing into a stdout pipe nobody reads is
+/// stopped by the timeout (134) and by SIGTERM (143), promptly, and what
+/// it wrote before is in the pipe, whole. (Writes to such a pipe used to
+/// block inside the host, past the timeout and every signal.)
+#[test]
+fn a_guest_blocked_on_a_full_stdout_pipe_is_stopped_by_the_timeout_and_sigterm() {
+    for signal in [None, Some("TERM")] {
+        let started = Instant::now();
+        let mut run = WasiRun::new();
+        if signal.is_none() {
+            run = run.args(["-W", "timeout=1s"]);
+        }
+        run = run.arg(guest("write_stdout_for_ever"));
+        run.cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = run.cmd.spawn().unwrap();
+        if let Some(sig) = signal {
+            // Let it fill the pipe and block first.
+            std::thread::sleep(Duration::from_millis(500));
+            let killed = std::process::Command::new("kill")
+                .args([format!("-{sig}"), child.id().to_string()])
+                .status()
+                .unwrap();
+            assert!(killed.success());
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "{signal:?}: still blocked");
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let mut written = Vec::new();
+        std::io::Read::read_to_end(&mut child.stdout.take().unwrap(), &mut written).unwrap();
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        let want = if signal.is_some() { 143 } else { 134 };
+        assert_eq!(status.code(), Some(want), "{signal:?}: {err}");
+        assert!(started.elapsed() < Duration::from_secs(30));
+        assert!(written.len() >= 4096, "{signal:?}: {} bytes", written.len());
+        assert!(written.iter().all(|&b| b == b'x'), "{signal:?}");
+    }
+}
+
 #[allow(dead_code, reason = "used by the items that follow")]
 fn _unused(_: &Path) {
     let _ = (code, stderr);
