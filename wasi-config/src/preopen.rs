@@ -99,9 +99,9 @@ pub enum Backing {
 impl fmt::Display for Backing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Backing::Host(p) => write!(f, "host:{}", p.display()),
+            Backing::Host(p) => write!(f, "host:{}", ByteDisplay(p.as_bytes())),
             Backing::Virtual { filesystem, path } => {
-                write!(f, "{filesystem}:{}", path.display())
+                write!(f, "{filesystem}:{}", ByteDisplay(path.as_bytes()))
             }
         }
     }

@@ -323,7 +323,10 @@ impl std::error::Error for FsError {}
 #[non_exhaustive]
 pub enum SetupError {
     /// A host preopen names a directory that does not exist.
-    #[error("preopen {guest_path}: host directory {} does not exist", host_path.display())]
+    #[error(
+        "preopen {guest_path}: host directory {} does not exist",
+        wasi_config::ByteDisplay(wasi_config::AsBytes::as_bytes(host_path))
+    )]
     HostDirMissing {
         /// Guest path of the preopen.
         guest_path: String,
@@ -334,7 +337,10 @@ pub enum SetupError {
         source: io::Error,
     },
     /// A host preopen names something that is not a directory.
-    #[error("preopen {guest_path}: host path {} is not a directory", host_path.display())]
+    #[error(
+        "preopen {guest_path}: host path {} is not a directory",
+        wasi_config::ByteDisplay(wasi_config::AsBytes::as_bytes(host_path))
+    )]
     HostNotADirectory {
         /// Guest path of the preopen.
         guest_path: String,
@@ -345,7 +351,10 @@ pub enum SetupError {
         source: io::Error,
     },
     /// A host preopen directory exists but could not be opened.
-    #[error("preopen {guest_path}: cannot open host directory {}", host_path.display())]
+    #[error(
+        "preopen {guest_path}: cannot open host directory {}",
+        wasi_config::ByteDisplay(wasi_config::AsBytes::as_bytes(host_path))
+    )]
     HostDirOpen {
         /// Guest path of the preopen.
         guest_path: String,
@@ -364,7 +373,10 @@ pub enum SetupError {
         filesystem: String,
     },
     /// A virtual preopen's directory is missing or unusable.
-    #[error("preopen {guest_path}: directory {} of virtual filesystem {filesystem:?} is unusable", path.display())]
+    #[error(
+        "preopen {guest_path}: directory {} of virtual filesystem {filesystem:?} is unusable",
+        wasi_config::ByteDisplay(wasi_config::AsBytes::as_bytes(path))
+    )]
     VirtualDir {
         /// Guest path of the preopen.
         guest_path: String,

@@ -21,7 +21,10 @@ pub enum LaunchError {
     #[error(transparent)]
     Setup(Box<wasi_fs_setup::SetupError>),
     /// The module file could not be read.
-    #[error("cannot read module {}", path.display())]
+    #[error(
+        "cannot read module {}",
+        wasi_config::ByteDisplay(wasi_config::AsBytes::as_bytes(path))
+    )]
     ReadModule {
         /// The file.
         path: PathBuf,
@@ -144,7 +147,10 @@ pub enum LaunchError {
         source: Box<wasi_fs_setup::FsError>,
     },
     /// A package file could not be read.
-    #[error("cannot read package {}", path.display())]
+    #[error(
+        "cannot read package {}",
+        wasi_config::ByteDisplay(wasi_config::AsBytes::as_bytes(path))
+    )]
     ReadPackage {
         /// The file.
         path: PathBuf,

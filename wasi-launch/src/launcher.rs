@@ -16,6 +16,7 @@ use crate::engine::Compiler;
 use crate::env_memory::MemoryHooks;
 use crate::environment::Environment;
 use crate::error::LaunchError;
+use crate::host_file::read_module_file;
 use crate::memory_pool::{MemoryPool, MemoryPoolConfig};
 use crate::module_cache::ModuleCache;
 use crate::package::{self, Package, PackageCache};
@@ -201,12 +202,11 @@ impl Launcher {
     }
 
     /// Reads a `.wasm` or `.wat` file and [`load_module`](Self::load_module)s it.
+    /// Only a regular file of at most [`MAX_HOST_FILE_LEN`](crate::MAX_HOST_FILE_LEN)
+    /// bytes is read (a FIFO or device is refused without waiting on it).
     pub fn load_module_file(&self, path: impl AsRef<Path>) -> Result<Module, LaunchError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| LaunchError::ReadModule {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes = read_module_file(path)?;
         self.load_module(&bytes)
     }
 

@@ -45,10 +45,11 @@ impl PackageCache {
     /// Reads and loads a `.webc` file.
     pub fn include_file(&self, path: impl AsRef<Path>) -> Result<Arc<Package>, LaunchError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| LaunchError::ReadPackage {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes =
+            crate::host_file::read_host_file(path).map_err(|source| LaunchError::ReadPackage {
+                path: path.to_path_buf(),
+                source,
+            })?;
         self.include_bytes(bytes)
     }
 

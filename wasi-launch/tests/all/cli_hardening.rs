@@ -127,7 +127,53 @@ fn a_guest_blocked_on_a_full_stdout_pipe_is_stopped_by_the_timeout_and_sigterm()
     }
 }
 
-#[allow(dead_code, reason = "used by the items that follow")]
-fn _unused(_: &Path) {
-    let _ = (code, stderr);
+/// Item 9: MODULE and `--include` are read only from a regular file, of
+/// bounded size: `/dev/zero` (endless), a directory and a FIFO with no
+/// writer are refused at once with an error naming the path, exit 1 (a
+/// module) or 2 (an included package), never read without bound or waited
+/// on.
+#[test]
+fn module_and_package_files_must_be_regular_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("module.fifo");
+    rustix::fs::mkfifoat(
+        rustix::fs::CWD,
+        &fifo,
+        rustix::fs::Mode::RUSR | rustix::fs::Mode::WUSR,
+    )
+    .unwrap();
+    for module in [Path::new("/dev/zero"), dir.path(), &fifo] {
+        let started = Instant::now();
+        let out = WasiRun::new().arg(module).output();
+        assert_eq!(code(&out), 1, "{module:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains("not a regular file"), "{err}");
+        assert!(err.contains(module.to_str().unwrap()), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(30));
+    }
+    let out = WasiRun::new()
+        .args(["--include", "/dev/zero"])
+        .arg(super::cli::example("hello.wat"))
+        .output();
+    assert_ne!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not a regular file"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// Item 12: a host path that is not UTF-8 is shown byte for byte, escaped
+/// (`\xff`), as every other message of the project shows bytes.
+#[test]
+fn a_non_utf8_preopen_path_is_shown_escaped() {
+    use std::os::unix::ffi::OsStrExt;
+    let out = WasiRun::new()
+        .arg("--dir")
+        .arg(std::ffi::OsStr::from_bytes(b"nonexist\xff"))
+        .arg(super::cli::example("hello.wat"))
+        .output();
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("nonexist\\xff"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains('\u{fffd}'), "{}", stderr(&out));
 }

@@ -130,14 +130,9 @@ fn run(cli: &Cli) -> ExitCode {
     };
     // Read MODULE once. A `.webc` MODULE is a package: load it, mount its
     // volumes first; anything else is a `.wasm` or `.wat` module.
-    let module_bytes = match std::fs::read(cli.module()) {
+    let module_bytes = match wasi_launch::read_module_file(cli.module()) {
         Ok(bytes) => bytes,
-        Err(source) => {
-            return report(&LaunchError::ReadModule {
-                path: cli.module().to_path_buf(),
-                source,
-            });
-        }
+        Err(e) => return report(&e),
     };
     let main_package = if module_bytes.starts_with(&webc::MAGIC) {
         match launcher.include_package_file(cli.module()) {
