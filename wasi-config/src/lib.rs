@@ -109,7 +109,7 @@ pub use guest_path::GuestPath;
 pub use package::{MappedCommand, PackageSpecifier, check_name};
 pub use preopen::{Backing, Permissions, Preopen, PreopenSpec, SANDBOX_FS};
 pub use semver;
-pub use wasm_options::WasmOption;
+pub use wasm_options::{WasmOption, parse_duration};
 
 #[cfg(test)]
 mod tests;

@@ -91,9 +91,23 @@ fn parse_u64(digits: &[u8]) -> Result<u64, NumberProblem> {
     })
 }
 
+/// Parses a duration as `-W timeout=` takes it: plain decimal digits, in
+/// seconds when bare, or followed by `s`, `ms`, `us` or `ns` (`2`, `2s`,
+/// `500ms`); `None` for anything else, or more than `u64::MAX` units.
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(wasi_config::parse_duration(b"500ms"), Some(Duration::from_millis(500)));
+/// assert_eq!(wasi_config::parse_duration(b"2"), Some(Duration::from_secs(2)));
+/// assert_eq!(wasi_config::parse_duration(b"2 s"), None);
+/// ```
+pub fn parse_duration(value: &[u8]) -> Option<Duration> {
+    parse_duration_value(value).ok()
+}
+
 /// A duration: a number of seconds when bare, or a number followed by `s`,
 /// `ms`, `us` or `ns`.
-fn parse_duration(value: &[u8]) -> Result<Duration, NumberProblem> {
+fn parse_duration_value(value: &[u8]) -> Result<Duration, NumberProblem> {
     // The two-letter suffixes first: each also ends in `s`.
     let (digits, make): (&[u8], fn(u64) -> Duration) = if let Some(n) = value.strip_suffix(b"ms") {
         (n, Duration::from_millis)
@@ -178,9 +192,9 @@ impl WasmOption {
             b"max-total-memory" => WasmOption::MaxTotalMemory(bytes()?),
             b"max-wasm-stack" => WasmOption::MaxWasmStack(bytes()?),
             b"fuel" => WasmOption::Fuel(bytes()?),
-            b"timeout" => {
-                WasmOption::Timeout(parse_duration(value).map_err(number("is not a duration"))?)
-            }
+            b"timeout" => WasmOption::Timeout(
+                parse_duration_value(value).map_err(number("is not a duration"))?,
+            ),
             b"max-open-fds" => WasmOption::MaxOpenFds(count()?),
             b"max-threads" => WasmOption::MaxThreads(count()?),
             b"max-capture-size" => WasmOption::MaxCaptureBytes(bytes()?),

@@ -18,7 +18,7 @@ use crate::environment::Environment;
 use crate::error::LaunchError;
 use crate::host_file::read_module_file;
 use crate::memory_pool::{MemoryPool, MemoryPoolConfig};
-use crate::module_cache::ModuleCache;
+use crate::module_cache::{ModuleCache, Precompiled};
 use crate::package::{self, Package, PackageCache};
 use crate::runtime::{DefaultRuntime, Runtime};
 use crate::tiering::Tiering;
@@ -199,6 +199,13 @@ impl Launcher {
     /// `.wat` text.
     pub fn load_module(&self, bytes: &[u8]) -> Result<Module, LaunchError> {
         self.module_cache().get_or_compile(bytes)
+    }
+
+    /// Compiles `bytes` into the module cache's disk directory unless
+    /// another process is compiling the same module for it now (see
+    /// [`ModuleCache::precompile`]).
+    pub fn precompile(&self, bytes: &[u8]) -> Result<Precompiled, LaunchError> {
+        self.module_cache().precompile(bytes)
     }
 
     /// Reads a `.wasm` or `.wat` file and [`load_module`](Self::load_module)s it.

@@ -162,7 +162,7 @@ pub use memory_pool::{MemoryPool, MemoryPoolConfig, WhenExhausted};
 pub use module_cache::{
     CacheKey, CacheStats, FILE_EXTENSION as CACHE_FILE_EXTENSION,
     FILE_FORMAT_VERSION as CACHE_FILE_FORMAT_VERSION, FILE_MAGIC as CACHE_FILE_MAGIC,
-    MAX_FILE_LEN as MAX_CACHE_FILE_LEN, MAX_KEY_LEN as MAX_CACHE_KEY_LEN, ModuleCache,
+    MAX_FILE_LEN as MAX_CACHE_FILE_LEN, MAX_KEY_LEN as MAX_CACHE_KEY_LEN, ModuleCache, Precompiled,
 };
 pub use package::{MAX_VOLUME_ENTRIES, Package, PackageCache, VolumeMount, mount_packages};
 pub use preview1::{

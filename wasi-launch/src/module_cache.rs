@@ -332,6 +332,23 @@ impl ModuleCache {
         self.tier_ups.wait_idle();
     }
 
+    /// Compiles `bytes` into the disk directory, unless another process is
+    /// compiling the same module for it right now: the optimised compile
+    /// a tiered run hands over (`wasi-run --precompile`), of which there is
+    /// at most one per module at a time. The module's compile lock (the
+    /// file `.<cache file name>.lock` in the directory, `flock`ed, created
+    /// mode 0600 and trusted only when the user's own, as entries are) is
+    /// held until the file is written, or until the process ends.
+    pub fn precompile(&self, bytes: &[u8]) -> Result<Precompiled, LaunchError> {
+        let wasm = wasmer::wat2wasm(bytes).map_err(|err| LaunchError::ModuleText(Box::new(err)))?;
+        let _lock = match self.shared.compile_lock(&self.key(&wasm)) {
+            CompileLock::Busy => return Ok(Precompiled::Busy),
+            other => other,
+        };
+        self.get_or_compile(&wasm)?;
+        Ok(Precompiled::Cached)
+    }
+
     /// Whether this cache compiles with fuel metering.
     pub fn is_metered(&self) -> bool {
         self.shared.metered_with.is_some()
@@ -455,7 +472,10 @@ impl ModuleCache {
             // Its compile reaches this cache only through the disk
             // directory: none is worth making when the directory is not
             // used (not the user's own).
-            if self.shared.disk_dir.is_none() || store.is_some() {
+            // Another process already making it (its compile lock is
+            // held): its file serves the next run.
+            let busy = matches!(self.shared.compile_lock(&key), CompileLock::Busy);
+            if (self.shared.disk_dir.is_none() || store.is_some()) && !busy {
                 optimizer(TierUp::new(&wasm, self.is_metered()));
             }
             return;
@@ -485,6 +505,15 @@ impl Shared {
     /// compiler, written to the disk directory as an ordinary compile
     /// would be, then put in the memory entry in place of the quick one.
     fn optimize(&self, job: TierUpJob) {
+        // One optimised compile per module at a time, across processes;
+        // held until the file is written.
+        let _lock = match self.compile_lock(&job.key) {
+            CompileLock::Busy => {
+                tracing::debug!(key = %job.key, "module cache: another process makes the optimised compile");
+                return;
+            }
+            other => other,
+        };
         bump(&self.counters.compiles);
         let module = match self.compile(&job.wasm) {
             Ok(module) => module,
@@ -666,6 +695,38 @@ impl Shared {
         }
     }
 
+    /// Takes `key`'s compile lock in the disk directory, without waiting.
+    fn compile_lock(&self, key: &CacheKey) -> CompileLock {
+        let Some(dir) = &self.disk_dir else {
+            return CompileLock::Unavailable;
+        };
+        // Made (private) if it is not there yet: the compile will write it.
+        if create_private_dir(dir).is_err() {
+            return CompileLock::Unavailable;
+        }
+        let Ok(dir_fd) = open_dir(dir) else {
+            return CompileLock::Unavailable;
+        };
+        let name = format!(".{}.lock", key.file_name());
+        let flags = OFlags::RDWR | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let Ok(fd) = rustix::fs::openat(&dir_fd, name.as_str(), flags, Mode::RUSR | Mode::WUSR)
+        else {
+            return CompileLock::Unavailable;
+        };
+        let trusted = rustix::fs::fstat(&fd).is_ok_and(|stat| {
+            FileType::from_raw_mode(stat.st_mode) == FileType::RegularFile
+                && check_owned(&stat).is_ok()
+        });
+        if !trusted {
+            return CompileLock::Unavailable;
+        }
+        match rustix::fs::flock(&fd, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => CompileLock::Held { _fd: fd },
+            Err(Errno::WOULDBLOCK) => CompileLock::Busy,
+            Err(_) => CompileLock::Unavailable,
+        }
+    }
+
     /// Writes `module` into the disk directory `dir` (temp file + rename);
     /// failures are logged. Unless `checked` (the directory was already
     /// opened and found to be the user's own), the directory is first
@@ -689,6 +750,7 @@ impl Shared {
             Ok(()) => {
                 bump(&self.counters.disk_writes);
                 tracing::debug!(path = %path.display(), "module cache: written");
+                remove_stale_temps(dir);
             }
             Err(err) => {
                 bump(&self.counters.disk_write_errors);
@@ -700,6 +762,84 @@ impl Shared {
             }
         }
     }
+}
+
+/// What [`ModuleCache::precompile`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Precompiled {
+    /// The module is in the cache: found there, or compiled and written.
+    Cached,
+    /// Another process holds the module's compile lock: it is compiling
+    /// the module for the cache now, and nothing was done.
+    Busy,
+}
+
+/// A module's compile lock, as [`Shared::compile_lock`] found it.
+enum CompileLock {
+    /// Held (released when the fd is closed).
+    Held { _fd: OwnedFd },
+    /// Another process holds it.
+    Busy,
+    /// No disk directory, or no lock could be taken (a lock file not the
+    /// user's own, a file system without locks): compile as without one.
+    Unavailable,
+}
+
+/// How old a temporary file of the disk directory must be to be taken for
+/// one a killed process left behind (its compile cannot still be running:
+/// a tier-up compile is limited to far less CPU time).
+pub(crate) const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Removes from the (checked) disk directory `dir` the temporary files of
+/// [`write_file`] older than [`STALE_TEMP_AGE`]: regular files of the
+/// user's own whose names are `.<64 hex digits>.wlmod.<anything>.tmp`.
+/// Nothing else is touched, and a symlink of that name is only unlinked
+/// (never followed).
+fn remove_stale_temps(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let now = std::time::SystemTime::now();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if !is_temp_name(name.as_encoded_bytes()) {
+            continue;
+        }
+        // `DirEntry::metadata` does not follow symlinks.
+        let Ok(meta) = entry.metadata() else {
+            continue;
+        };
+        use std::os::unix::fs::MetadataExt;
+        let ours = meta.uid() == rustix::process::geteuid().as_raw();
+        let old = meta
+            .modified()
+            .ok()
+            .and_then(|at| now.duration_since(at).ok())
+            .is_some_and(|age| age > STALE_TEMP_AGE);
+        if ours && old && (meta.is_file() || meta.file_type().is_symlink()) {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => {
+                    tracing::debug!(path = %entry.path().display(), "module cache: removed a stale temporary file")
+                }
+                Err(err) => {
+                    tracing::debug!(path = %entry.path().display(), error = %err, "module cache: cannot remove a stale temporary file")
+                }
+            }
+        }
+    }
+}
+
+/// Whether `name` is one of [`write_file`]'s temporary names.
+fn is_temp_name(name: &[u8]) -> bool {
+    let Some(rest) = name.strip_prefix(b".") else {
+        return false;
+    };
+    let hex = rest.get(..64).unwrap_or_default();
+    hex.len() == 64
+        && hex.iter().all(u8::is_ascii_hexdigit)
+        && rest[64..].starts_with(format!(".{FILE_EXTENSION}.").as_bytes())
+        && name.ends_with(b".tmp")
 }
 
 /// What a request found in the disk directory.
@@ -1073,6 +1213,63 @@ mod tests {
         assert_ne!(cache_file(&singlepass, HELLO), cache_file(&first, HELLO));
     }
 
+    /// Issue 22, item 10: a temporary file a killed compile left behind is
+    /// removed the next time the directory is written, once it is older
+    /// than `STALE_TEMP_AGE`; a fresh one (a compile still running), and
+    /// files not named as our temporaries, are left alone.
+    #[test]
+    fn stale_temporary_files_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let hex = "0123456789abcdef".repeat(4);
+        let stale = dir.path().join(format!(".{hex}.wlmod.XYZ123.tmp"));
+        let fresh = dir.path().join(format!(".{hex}.wlmod.ABC456.tmp"));
+        let foreign = dir.path().join(".notours.tmp");
+        let old = std::time::SystemTime::now() - STALE_TEMP_AGE * 2;
+        for (path, modified) in [
+            (&stale, old),
+            (&fresh, std::time::SystemTime::now()),
+            (&foreign, old),
+        ] {
+            let file = File::create(path).unwrap();
+            file.set_modified(modified).unwrap();
+        }
+        std::fs::set_permissions(dir.path(), Permissions::from_mode(0o700)).unwrap();
+        let cache = ModuleCache::with_disk_dir(Compiler::Singlepass.engine(), dir.path());
+        cache.get_or_compile(HELLO.as_bytes()).unwrap();
+        assert_eq!(cache.stats().disk_writes, 1);
+        assert!(!stale.exists());
+        assert!(fresh.exists());
+        assert!(foreign.exists());
+        assert!(is_temp_name(format!(".{hex}.wlmod.q.tmp").as_bytes()));
+        assert!(!is_temp_name(format!(".{hex}.wlmod").as_bytes()));
+        assert!(!is_temp_name(format!("{hex}.wlmod.q.tmp").as_bytes()));
+    }
+
+    /// Issue 22, item 4: `precompile` does nothing while another holder
+    /// (another process) has the module's compile lock, and compiles
+    /// into the directory once it is free.
+    #[test]
+    fn precompile_skips_a_module_another_process_is_compiling() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = ModuleCache::with_disk_dir(Compiler::Singlepass.engine(), dir.path());
+        let wasm = wasmer::wat2wasm(HELLO.as_bytes()).unwrap();
+        let held = cache.shared.compile_lock(&cache.key(&wasm));
+        assert!(matches!(held, CompileLock::Held { .. }));
+        // flock locks belong to the open file: a second open is refused
+        // as another process's would be.
+        assert_eq!(
+            cache.precompile(HELLO.as_bytes()).unwrap(),
+            Precompiled::Busy
+        );
+        assert_eq!(cache.stats().compiles, 0);
+        drop(held);
+        assert_eq!(
+            cache.precompile(HELLO.as_bytes()).unwrap(),
+            Precompiled::Cached
+        );
+        assert_eq!(cache.stats().disk_writes, 1);
+    }
+
     /// Writes a good cache file for HELLO into `dir`, lets `damage` change
     /// it, then checks that a fresh cache rejects it, compiles, and rewrites
     /// a file that the next fresh cache loads.
@@ -1313,7 +1510,19 @@ mod tests {
             (stats.quick_compiles, stats.compiles, stats.disk_hits),
             (0, 0, 1)
         );
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert_eq!(cache_files_in(dir.path()), 1);
+    }
+
+    /// The cache files (not temporaries, not compile locks) in `dir`.
+    fn cache_files_in(dir: &Path) -> usize {
+        std::fs::read_dir(dir).map_or(0, |d| {
+            d.filter(|e| {
+                let name = e.as_ref().unwrap().file_name();
+                let name = name.to_str().unwrap();
+                !name.starts_with('.') && name.ends_with(".wlmod")
+            })
+            .count()
+        })
     }
 
     #[test]
@@ -1396,7 +1605,7 @@ mod tests {
         }
         let wasm = wasmer::wat2wasm(SUM.as_bytes()).unwrap().into_owned();
         assert_eq!(*lock(&seen), vec![(wasm.clone(), false), (wasm, true)]);
-        assert_eq!(std::fs::read_dir(dir.path()).map_or(0, |d| d.count()), 0);
+        assert_eq!(cache_files_in(dir.path()), 0);
     }
 
     #[test]

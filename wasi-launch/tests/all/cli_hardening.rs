@@ -177,3 +177,163 @@ fn a_non_utf8_preopen_path_is_shown_escaped() {
     assert!(stderr(&out).contains("nonexist\\xff"), "{}", stderr(&out));
     assert!(!stderr(&out).contains('\u{fffd}'), "{}", stderr(&out));
 }
+
+/// A module of `functions` functions of about 250 operators each,
+/// written to `dir`: Cranelift takes seconds over it, singlepass a
+/// fraction of that, and `_start` does nothing.
+fn heavy_module(dir: &Path, functions: usize) -> std::path::PathBuf {
+    use std::fmt::Write;
+    let mut wat = String::from("(module (memory (export \"memory\") 1)");
+    for i in 0..functions {
+        write!(
+            wat,
+            "(func (export \"f{i}\") (param i64) (result i64) (local.get 0)"
+        )
+        .unwrap();
+        for j in 0..60 {
+            write!(
+                wat,
+                " (i64.const {}) (i64.mul) (i64.const {j}) (i64.xor)",
+                i + j
+            )
+            .unwrap();
+        }
+        wat.push(')');
+    }
+    wat.push_str(" (func (export \"_start\")))");
+    let path = dir.join(format!("heavy{functions}.wat"));
+    std::fs::write(&path, wat).unwrap();
+    path
+}
+
+/// The pids of running tier-up compiles (`--tier-up-child`) whose command
+/// line names `cache`.
+fn tier_up_children(cache: &Path) -> Vec<u32> {
+    let needle = cache.as_os_str().as_encoded_bytes();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmd| {
+                cmd.windows(15).any(|w| w == b"--tier-up-child")
+                    && cmd.windows(needle.len()).any(|w| w == needle)
+            })
+        })
+        .collect()
+}
+
+/// Items 4 and 6: a tiered run's detached compile holds no fd it
+/// inherited (a reader of a pipe given as fd 3 sees end of file when the
+/// run ends, while the compile goes on), and there is one per module at a
+/// time: five runs back to back start one compile, and the run after it
+/// landed loads it from the cache.
+#[test]
+fn the_tier_up_compile_is_one_per_module_and_holds_no_inherited_fd() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = heavy_module(dir.path(), 2000);
+    let cache = dir.path().join("cache");
+    let run = || {
+        WasiRun::bare()
+            .env("RUST_LOG", "wasi_launch=debug")
+            .arg("--cache-dir")
+            .arg(&cache)
+            .arg(&module)
+    };
+    // fd 3 of wasi-run is the write end of a pipe this test reads, not
+    // close-on-exec (a shell's `3>&1`).
+    let mut first = std::process::Command::new("sh");
+    first
+        .arg("-c")
+        .arg("exec 3>&1 1>/dev/null 2>/dev/null; exec \"$@\"")
+        .arg("sh")
+        .arg(env!("CARGO_BIN_EXE_wasi-run"))
+        .arg("--cache-dir")
+        .arg(&cache)
+        .arg(&module)
+        .stdout(Stdio::piped());
+    let mut child = first.spawn().unwrap();
+    let mut fd3 = child.stdout.take().unwrap();
+    let mut rest = Vec::new();
+    std::io::Read::read_to_end(&mut fd3, &mut rest).unwrap();
+    // End of file: wasi-run has exited, and its compile no longer holds
+    // the pipe, though it has not written the module yet.
+    assert!(child.wait().unwrap().success());
+    let mut seen = std::collections::BTreeSet::new();
+    seen.extend(tier_up_children(&cache));
+    assert_eq!(seen.len(), 1, "the compile is not running: {seen:?}");
+    assert!(
+        super::cli::cache_files_eventually(&cache, 0).is_empty(),
+        "the compile was already done: the module is too small to tell"
+    );
+    for _ in 0..4 {
+        let out = run().output();
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        seen.extend(tier_up_children(&cache));
+    }
+    let files = super::cli::cache_files_eventually(&cache, 1);
+    assert_eq!(files.len(), 1, "{files:?}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !tier_up_children(&cache).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(seen.len(), 1, "tier-up compiles seen: {seen:?}");
+    let warm = run().output();
+    assert_eq!(code(&warm), 0, "{}", stderr(&warm));
+    assert!(stderr(&warm).contains("disk hit"), "{}", stderr(&warm));
+}
+
+/// Item 4: a compile before the run is bounded: by `--compile-timeout`
+/// (exit 1, naming the option) and by `-W timeout` when that is sooner
+/// (exit 134, as a timed-out guest), even for a module Cranelift takes
+/// seconds over.
+#[test]
+fn a_foreground_compile_past_its_deadline_ends_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = heavy_module(dir.path(), 2000);
+    let started = Instant::now();
+    let out = WasiRun::bare()
+        .args(["--no-tiering", "--no-cache", "--compile-timeout", "50ms"])
+        .arg(&module)
+        .output();
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--compile-timeout"),
+        "{}",
+        stderr(&out)
+    );
+    let out = WasiRun::bare()
+        .args(["--no-tiering", "--no-cache", "-W", "timeout=50ms"])
+        .arg(&module)
+        .output();
+    assert_eq!(code(&out), 134, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("timed out after 50ms"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(started.elapsed() < Duration::from_secs(30));
+}
+
+/// Item 4: the detached compile gets `--compile-timeout` as its CPU-time
+/// limit: a compile that needs more is ended by the kernel and writes
+/// nothing (its temporary file is swept later, see the module cache).
+#[test]
+fn the_tier_up_compile_is_limited_in_cpu_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = heavy_module(dir.path(), 2000);
+    let cache = dir.path().join("cache");
+    // The quick compile before the run takes about a second here, the
+    // optimised one several seconds of CPU.
+    let out = WasiRun::bare()
+        .args(["--compile-timeout", "3s", "--cache-dir"])
+        .arg(&cache)
+        .arg(&module)
+        .output();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !tier_up_children(&cache).is_empty() {
+        assert!(Instant::now() < deadline, "the compile still runs");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(super::cli::cache_files_eventually(&cache, 0).is_empty());
+}

@@ -2,6 +2,7 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::Parser;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
@@ -68,8 +69,29 @@ pub struct Cli {
 
     /// Compile MODULE into the on-disk module cache and exit without
     /// running it (metered when `-W fuel` is given, as a run would be).
+    /// Nothing is done while another process compiles the same module
+    /// for the cache.
     #[arg(long = "precompile", conflicts_with_all = ["no_cache", "explain"])]
     pub precompile: bool,
+
+    /// The longest a compile may take, as `-W timeout` spells durations: a
+    /// compile before the run that takes longer (or longer than `-W
+    /// timeout`, if that is sooner) ends wasi-run with an error; the
+    /// detached compile of tiering gets it as a limit on its CPU time.
+    #[arg(
+        long = "compile-timeout",
+        value_name = "DURATION",
+        default_value = "600s",
+        value_parser = os_parser(parse_compile_timeout)
+    )]
+    pub compile_timeout: Duration,
+
+    /// Set by wasi-run on the detached `--precompile` of tiering: the
+    /// process first closes every file descriptor it inherited beyond
+    /// stdio, lowers its priority and limits its CPU time to
+    /// `--compile-timeout`.
+    #[arg(long = "tier-up-child", hide = true, requires = "precompile")]
+    pub tier_up_child: bool,
 
     /// Use a package from the package cache (`namespace/name[@VERSION-REQ]`):
     /// its volumes are mounted read-only and its commands can be run.
@@ -147,6 +169,19 @@ pub struct WasmOptions(pub Vec<WasmOption>);
 impl WasmOptions {
     fn parse(input: &[u8]) -> Result<Self, ConfigError> {
         WasmOption::parse_list(input).map(WasmOptions)
+    }
+}
+
+/// `--compile-timeout`'s value: a positive duration as `-W timeout`
+/// spells it.
+fn parse_compile_timeout(value: &[u8]) -> Result<Duration, ConfigError> {
+    match wasi_config::parse_duration(value) {
+        Some(d) if !d.is_zero() => Ok(d),
+        _ => Err(ConfigError::InvalidCliForm {
+            form: "--compile-timeout DURATION",
+            shown: wasi_config::Item(value.to_vec()),
+            reason: "is not a positive duration (2, 2s, 500ms, 10us, 7ns)",
+        }),
     }
 }
 

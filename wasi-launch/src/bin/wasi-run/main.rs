@@ -26,6 +26,7 @@
 
 mod args;
 mod explain;
+mod inherited_fds;
 mod tier_up;
 
 use std::process::ExitCode;
@@ -46,13 +47,20 @@ const EXIT_MODULE: u8 = 1;
 const EXIT_TRAP: u8 = 134;
 
 fn main() -> ExitCode {
+    // The detached compile of tiering drops what it inherited first,
+    // before anything here opens a file or starts a thread.
+    let tier_up_child = std::env::args_os().any(|a| a == "--tier-up-child");
+    let cli = Cli::try_parse();
+    if let (true, Ok(cli)) = (tier_up_child, &cli) {
+        tier_up::enter_child(cli.compile_timeout);
+    }
     init_tracing();
     // Guest or host bugs must not print a Rust panic message: report one
     // line and exit as a trap would.
     std::panic::set_hook(Box::new(|info| {
         eprintln!("wasi-run: internal error: {}", panic_message(info));
     }));
-    let cli = match Cli::try_parse() {
+    let cli = match cli {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -106,7 +114,7 @@ fn run(cli: &Cli) -> ExitCode {
             builder.cache_dir(dir.clone());
             // Tiering only pays when a later run finds the optimised compile.
             if !cli.no_tiering && !cli.precompile {
-                builder.tiering(tier_up::tiering(dir.clone()));
+                builder.tiering(tier_up::tiering(dir.clone(), cli.compile_timeout));
             }
         }
         None if cli.precompile => {
@@ -159,10 +167,18 @@ fn run(cli: &Cli) -> ExitCode {
         explain::print(&config, &world);
         return ExitCode::SUCCESS;
     }
-    let module = match &main_package {
+    let caps = *config.capabilities();
+    if cli.precompile && main_package.is_none() {
+        // Busy: another process is compiling it for the cache right now.
+        return match launcher.precompile(&module_bytes) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => report(&e),
+        };
+    }
+    let module = within_compile_deadline(cli, &caps, || match &main_package {
         Some(p) => launcher.package_command_module(p, cli.command.as_deref()),
         None => launcher.load_module(&module_bytes),
-    };
+    });
     let module = match module {
         Ok(m) => m,
         Err(e) => return report(&e),
@@ -170,7 +186,6 @@ fn run(cli: &Cli) -> ExitCode {
     if cli.precompile {
         return ExitCode::SUCCESS;
     }
-    let caps = *config.capabilities();
     let env = launcher.environment_with_world(config, world);
     let signal = forward_signals(env.interrupt_handle());
     match env.run(&module) {
@@ -178,6 +193,46 @@ fn run(cli: &Cli) -> ExitCode {
         Ok(status) => exit_code(status),
         Err(e) => report(&e),
     }
+}
+
+/// Runs `compile` (a module load, which may compile), ending the process
+/// with an error when it takes longer than `--compile-timeout`, or than
+/// `-W timeout` if that is sooner (a compile of one pathological function
+/// cannot be interrupted, so the process ends instead of waiting for it).
+fn within_compile_deadline<T>(cli: &Cli, caps: &Capabilities, compile: impl FnOnce() -> T) -> T {
+    use std::sync::mpsc::{RecvTimeoutError, channel};
+    let by_timeout = caps.timeout().filter(|t| *t < cli.compile_timeout);
+    let deadline = by_timeout.unwrap_or(cli.compile_timeout);
+    let module = cli.module().to_path_buf();
+    let (done, finished) = channel::<()>();
+    let watchdog = std::thread::Builder::new()
+        .name("wasi-run-compile-deadline".into())
+        .spawn(move || {
+            if let Err(RecvTimeoutError::Timeout) = finished.recv_timeout(deadline) {
+                let shown = wasi_config::ByteDisplay(wasi_config::AsBytes::as_bytes(&module));
+                let code = match by_timeout {
+                    Some(after) => {
+                        eprintln!(
+                            "wasi-run: guest timed out after {after:?} (timeout) while {shown} was compiled"
+                        );
+                        EXIT_TRAP
+                    }
+                    None => {
+                        eprintln!(
+                            "wasi-run: compiling {shown} took longer than {deadline:?} (--compile-timeout)"
+                        );
+                        EXIT_MODULE
+                    }
+                };
+                std::process::exit(i32::from(code));
+            }
+        });
+    let out = compile();
+    drop(done);
+    if let Ok(watchdog) = watchdog {
+        let _ = watchdog.join();
+    }
+    out
 }
 
 /// Turns SIGINT and SIGTERM into `handle`'s interrupt; the returned cell
