@@ -12,7 +12,7 @@ use wasmer::{Engine, Module};
 
 use crate::commands::{self, CommandSource};
 use crate::control_plane::ControlPlane;
-use crate::engine::Compiler;
+use crate::engine::{Compiler, Nans};
 use crate::env_memory::MemoryHooks;
 use crate::environment::Environment;
 use crate::error::LaunchError;
@@ -305,12 +305,23 @@ pub struct LauncherBuilder {
     memory_pool: Option<MemoryPoolConfig>,
     tiering: Tiering,
     runtime: Option<Arc<dyn Runtime>>,
+    nans: Nans,
 }
 
 impl LauncherBuilder {
     /// The compiler of the engine the launcher creates.
     pub fn compiler(&mut self, compiler: Compiler) -> &mut Self {
         self.compiler = compiler;
+        self
+    }
+
+    /// Which NaNs the float operations of the engine the launcher creates
+    /// make ([`Nans`]; default [`Nans::Hardware`]). Tiering's quick
+    /// compiles and metered compiles follow the launcher's engine, so
+    /// every tier of one launcher gives the same bits. Not applied to an
+    /// [`engine`](Self::engine) of the caller's, which keeps its own.
+    pub fn nans(&mut self, nans: Nans) -> &mut Self {
+        self.nans = nans;
         self
     }
 
@@ -384,7 +395,7 @@ impl LauncherBuilder {
         let (mut engine, cpus, compiler) = match &self.engine {
             Some(engine) => (engine.clone(), None, None),
             None => {
-                let (engine, cpus) = self.compiler.engine_and_cpus();
+                let (engine, cpus) = self.compiler.engine_and_cpus(self.nans);
                 (engine, Some(cpus), Some(self.compiler))
             }
         };

@@ -80,15 +80,32 @@
 //!
 //! | limit | how | when hit |
 //! |---|---|---|
-//! | memory (`max_memory_bytes`) | engine tunables of the environment's store | `memory.grow` returns -1; a larger minimum is [`LaunchError::MemoryLimit`] |
-//! | wasm stack (`max_wasm_stack`) | the stack wasm code runs on (host calls run on the host's) | [`StopReason::StackExhausted`] |
-//! | fuel | wasmer-middlewares metering, one unit per operator ([`METERING`], its own cache keys) | [`StopReason::FuelExhausted`] |
-//! | timeout | the [`InterruptHandle`] fired by a timer | [`StopReason::TimedOut`] |
-//! | tasks, open fds | control plane, fd table | `TaskLimit`, EMFILE |
+//! | memory (`max_memory_bytes`) | engine tunables of the environment's store, per linear memory, clamped to 4 GiB | `memory.grow` returns -1; a larger minimum is [`LaunchError::MemoryLimit`] |
+//! | total memory (`max_total_memory_bytes`) | every memory the store makes is counted (`env_memory`), and each instance's tables, threads' included | `memory.grow`/`table.grow` return -1; a spawn gets EAGAIN; over it at start is [`LaunchError::TotalMemoryLimit`] |
+//! | wasm stack (`max_wasm_stack`) | the stack wasm code runs on, per thread (host calls run on the host's) | [`StopReason::StackExhausted`] |
+//! | fuel | our metering middleware (`metering`), one unit per wasm operator ([`METERING`], its own cache keys); one budget per environment (`fuel`'s bank), that every thread's counter draws slices from | [`StopReason::FuelExhausted`] |
+//! | timeout | the [`InterruptHandle`] fired by a timer; also interrupts host calls that wait (stdin, blocked stdout/stderr pipes, `poll_oneoff`, sleeps) | [`StopReason::TimedOut`] |
+//! | tasks, open fds | control plane, fd table | `TaskLimit` (a spawn gets EAGAIN), EMFILE |
 //! | pooled memories ([`MemoryPool`], a launcher option) | slots of the pool, each up to its per-memory maximum | `memory.grow` returns -1; a full pool is [`LaunchError::MemoryPoolExhausted`] (or a wait) |
 //! | captured output (`max_capture_bytes`) | the capture buffers | short write, then ENOSPC |
 //!
-//! A stopped guest ends its run with [`ExitStatus::Stopped`], everything it
+//! Fuel meters wasm only, as wasmtime's does: a host call costs the one
+//! unit of its `call` operator however long the host works (a path lookup
+//! through many symlinks, a large write). The timeout is the bound on host
+//! work. A module load that compiles is not interrupted by either; the
+//! `wasi-run` command bounds its compiles by `--compile-timeout`.
+//!
+//! # Deterministic runs
+//!
+//! Three pieces make every run of a guest give the same output on any CPU
+//! (`wasi-run --deterministic` uses all three):
+//! [`LauncherBuilder::nans`] with [`Nans::Canonical`] (the only NaN is the
+//! canonical one, and no tiering is mixed in: set no [`Tiering`]); a
+//! [`DefaultRuntime`] with a [`FixedClock`] and [`SeededEntropy`]; and
+//! one task (`Capabilities::with_max_tasks(1)`), so no thread schedule
+//! shows. What the host's files say and wall-clock limits stay outside.
+//!
+A stopped guest ends its run with [`ExitStatus::Stopped`], everything it
 //! wrote flushed and every fd closed.
 //!
 //! # Host memory a guest controls
@@ -117,9 +134,12 @@
 //! `unsafe` blocks (`Module::deserialize` of a checked file and of a metered
 //! artifact just compiled) carry `SAFETY` comments, and the engine tunables
 //! (the table bound and memory limit), whose blocks forward wasmer's own
-//! `unsafe` constructors, and the memory pool (`memory_pool`: the slots'
+//! `unsafe` constructors, the memory pool (`memory_pool`: the slots'
 //! `mmap`, `mprotect` and `madvise`, and the `LinearMemory` wasmer's
-//! compiled code reads and writes).
+//! compiled code reads and writes), and `env_memory` (the `LinearMemory`
+//! wrapper that counts growth against the environment's total and answers
+//! fuel refills, forwarding wasmer's `unsafe` methods). The `wasi-run`
+//! binary's `inherited_fds` closes the fds a tier-up child inherited.
 
 mod commands;
 mod control_plane;
@@ -148,7 +168,7 @@ mod tunables;
 
 pub use commands::CommandSource;
 pub use control_plane::{ControlPlane, DEFAULT_TASKS_PER_CPU, Pid, TaskPermit, Tid};
-pub use engine::{Compiler, EngineIdentity, METERING, WASMER_VERSION};
+pub use engine::{Compiler, EngineIdentity, METERING, Nans, WASMER_VERSION};
 pub use env_memory::default_total_memory;
 pub use environment::{Environment, WasiInstance};
 pub use errno::{Errno, SysResult};

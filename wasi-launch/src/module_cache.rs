@@ -66,7 +66,7 @@ use rustix::io::Errno;
 use wasmer::{Engine, Module};
 use webc::bytes::Bytes;
 
-use crate::engine::{Compiler, EngineIdentity};
+use crate::engine::{Compiler, EngineIdentity, Nans};
 use crate::error::LaunchError;
 use crate::lock::lock;
 use crate::tiering::{TierUp, TierUpQueue, Tiering};
@@ -535,10 +535,10 @@ impl Shared {
     /// without tiering.
     fn quick_compile(&self, wasm: &[u8]) -> Option<Module> {
         let engine = match self.metered_with {
-            Some(_) => Compiler::Singlepass.metered_engine(),
+            Some(_) => Compiler::Singlepass.metered_engine(Nans::of(&self.engine)),
             None => self
                 .quick_engine
-                .get_or_init(|| Compiler::Singlepass.engine())
+                .get_or_init(|| Compiler::Singlepass.engine_with(Nans::of(&self.engine)))
                 .clone(),
         };
         let adopted = Module::from_binary(&engine, wasm)
@@ -564,7 +564,7 @@ impl Shared {
         // compilation has an engine of its own; the artifact is then moved
         // into this cache's engine, so every module the cache hands out
         // belongs to the one engine.
-        let metered = compiler.metered_engine();
+        let metered = compiler.metered_engine(Nans::of(&self.engine));
         let compiled = Module::from_binary(&metered, wasm).map_err(compile_error)?;
         self.adopt(&compiled)
     }

@@ -337,3 +337,81 @@ fn the_tier_up_compile_is_limited_in_cpu_time() {
     }
     assert!(super::cli::cache_files_eventually(&cache, 0).is_empty());
 }
+
+/// `deterministic_probe`'s output, split into its fields.
+#[derive(Debug, PartialEq)]
+struct Probe {
+    realtime: u64,
+    monotonic: u64,
+    random: [u8; 16],
+    f32_add: u32,
+    f32_min: u32,
+    promote: u64,
+    f64_mul: u64,
+    demote: u32,
+}
+
+fn probe(out: &std::process::Output) -> Probe {
+    let b = &out.stdout;
+    assert_eq!(b.len(), 60, "{}", stderr(out));
+    let u32_at = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().unwrap());
+    let u64_at = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap());
+    Probe {
+        realtime: u64_at(0),
+        monotonic: u64_at(8),
+        random: b[16..32].try_into().unwrap(),
+        f32_add: u32_at(32),
+        f32_min: u32_at(36),
+        promote: u64_at(40),
+        f64_mul: u64_at(48),
+        demote: u32_at(56),
+    }
+}
+
+/// Item 7: with `--deterministic`, every run of a guest that reads the
+/// clocks and random_get and prints NaN bits writes the same bytes: the
+/// first run too, which would otherwise have run from tiering's
+/// singlepass compile (min's NaN) and with the OS's clocks and entropy.
+/// Every NaN is the canonical one, so the bytes are the same on any CPU.
+#[test]
+fn deterministic_runs_write_the_same_bytes_from_the_first_run_on() {
+    let cache = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        let out = WasiRun::bare()
+            .arg("--cache-dir")
+            .arg(cache.path())
+            .args(extra)
+            .arg(guest("deterministic_probe"))
+            .output();
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        probe(&out)
+    };
+    let first = run(&["--deterministic"]);
+    let second = run(&["--deterministic"]);
+    assert_eq!(first, second);
+    assert_eq!(
+        first,
+        Probe {
+            realtime: 0,
+            monotonic: 1_000,
+            random: first.random,
+            f32_add: 0x7fc0_0000,
+            f32_min: 0x7fc0_0000,
+            promote: 0x7ff8_0000_0000_0000,
+            f64_mul: 0x7ff8_0000_0000_0000,
+            demote: 0x7fc0_0000,
+        }
+    );
+    // Without it the OS's clocks and entropy show, and Cranelift's NaNs
+    // keep the operand's payload.
+    let free = run(&["--no-tiering"]);
+    assert_ne!(free.random, first.random);
+    assert!(free.realtime > 1_000_000_000 * 1_000_000_000, "{free:?}");
+    assert_eq!(free.f32_add, 0x7fe0_0001, "{free:?}");
+    // And one thread: a spawn fails, as with -W max-threads=1.
+    let out = WasiRun::new()
+        .arg("--deterministic")
+        .arg(guest("thread_exit_while_main_reads_stdin"))
+        .output();
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+}

@@ -67,6 +67,17 @@ pub struct Cli {
     #[arg(long = "no-tiering")]
     pub no_tiering: bool,
 
+    /// Run deterministically, for judges and replay: the same module,
+    /// arguments, environment, input and files give the same output on
+    /// every run, on any CPU. Every clock starts at 0 and moves 1 µs
+    /// forward at each read (and by each sleep, without waiting);
+    /// random_get gives one fixed stream; float operations make only the
+    /// canonical NaN; no tiering (every run uses one compiler); one thread
+    /// (thread-spawn fails, as with -W max-threads=1). A limit that ends
+    /// a run by wall-clock time (-W timeout) is not deterministic; fuel is.
+    #[arg(long = "deterministic")]
+    pub deterministic: bool,
+
     /// Compile MODULE into the on-disk module cache and exit without
     /// running it (metered when `-W fuel` is given, as a run would be).
     /// Nothing is done while another process compiles the same module
@@ -263,13 +274,16 @@ impl Cli {
     /// The limits of every `-W`, applied in order (a later value of a key
     /// wins); without `max-total-memory`, the environment total is
     /// [`default_total_memory`](wasi_launch::default_total_memory) of the
-    /// per-memory limit.
+    /// per-memory limit. `--deterministic` makes `max-threads` 1.
     pub fn capabilities(&self) -> Capabilities {
-        let caps = self
+        let mut caps = self
             .wasm
             .iter()
             .flat_map(|options| options.0.iter())
             .fold(Capabilities::default(), |caps, option| option.apply(caps));
+        if self.deterministic {
+            caps = caps.with_max_tasks(std::num::NonZeroUsize::MIN);
+        }
         match caps.max_total_memory_bytes() {
             Some(_) => caps,
             None => caps.with_max_total_memory_bytes(wasi_launch::default_total_memory(

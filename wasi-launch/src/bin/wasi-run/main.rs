@@ -35,7 +35,10 @@ use std::sync::atomic::{AtomicI32, Ordering};
 
 use clap::Parser;
 use wasi_config::Capabilities;
-use wasi_launch::{ExitStatus, InterruptHandle, LaunchError, Launcher, ModuleCache, StopReason};
+use wasi_launch::{
+    DefaultRuntime, ExitStatus, FixedClock, InterruptHandle, LaunchError, Launcher, ModuleCache,
+    Nans, SeededEntropy, StopReason,
+};
 
 use crate::args::Cli;
 
@@ -104,6 +107,11 @@ fn run(cli: &Cli) -> ExitCode {
     };
     let mut builder = Launcher::builder();
     builder.compiler(cli.compiler);
+    if cli.deterministic {
+        builder
+            .nans(Nans::Canonical)
+            .runtime(Arc::new(deterministic_runtime()));
+    }
     let cache_dir = if cli.no_cache {
         None
     } else {
@@ -113,7 +121,7 @@ fn run(cli: &Cli) -> ExitCode {
         Some(dir) => {
             builder.cache_dir(dir.clone());
             // Tiering only pays when a later run finds the optimised compile.
-            if !cli.no_tiering && !cli.precompile {
+            if !cli.no_tiering && !cli.precompile && !cli.deterministic {
                 builder.tiering(tier_up::tiering(dir.clone(), cli.compile_timeout));
             }
         }
@@ -193,6 +201,15 @@ fn run(cli: &Cli) -> ExitCode {
         Ok(status) => exit_code(status),
         Err(e) => report(&e),
     }
+}
+
+/// `--deterministic`'s clocks and entropy: every clock at 0, moving 1 µs
+/// at each read (so a guest waiting for time to pass makes progress) and by
+/// each sleep; random bytes from seed 0.
+fn deterministic_runtime() -> DefaultRuntime {
+    DefaultRuntime::new()
+        .with_clock(Arc::new(FixedClock::stepping(0, 1_000)))
+        .with_entropy(Arc::new(SeededEntropy::new(0)))
 }
 
 /// Runs `compile` (a module load, which may compile), ending the process
