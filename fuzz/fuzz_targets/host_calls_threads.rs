@@ -4,14 +4,15 @@
 //! instance at the same time. Every call returns a preview1 errno or ends
 //! the environment cleanly, nothing panics, the instance then ends and
 //! finishes without error (a worker's trap is a failure), and nothing
-//! beside either preopen changes. See
+//! beside either preopen changes. Plans also burn fuel on both threads at
+//! once (all of them draw on one budget) and spawn storms of short-lived
+//! threads. See
 //! `wasi_env_fuzz::host_calls::check_host_calls_threaded`.
 //!
-//! As in `host_calls`, proc_exit and proc_raise are left out under
-//! AddressSanitizer; `cargo +nightly fuzz run -s none host_calls_threads`
-//! runs them too.
+//! As in `host_calls`, every call is made under AddressSanitizer too,
+//! proc_exit and proc_raise included.
 #![no_main]
 
-use wasi_env_fuzz::host_calls::{HostCallPlan, check_host_calls_threaded};
+use wasi_env_fuzz::host_calls::{ThreadedHostCallPlan, check_host_calls_threaded};
 
-libfuzzer_sys::fuzz_target!(|plan: HostCallPlan| check_host_calls_threaded(&plan));
+libfuzzer_sys::fuzz_target!(|plan: ThreadedHostCallPlan| check_host_calls_threaded(&plan.0));

@@ -25,8 +25,9 @@
 //! after it (counted by [`crate::alloc_meter`]), with stdout and stderr
 //! captured up to [`CAPTURE_LIMIT`]; the one exception is the file data of
 //! the in-memory sandbox (see [`HostFn::grows_sandbox_files`]). Under
-//! AddressSanitizer `proc_exit` and `proc_raise` are left out (see
-//! `ENDING_CALLS`).
+//! AddressSanitizer too every call is made, `proc_exit` and `proc_raise`
+//! included: a stack a trap left is never reused (see
+//! `forget_wasm_stacks`).
 //!
 //! Arguments are drawn from [`Arg`] and [`Arg64`], which favour the values
 //! where bounds checks live (small numbers, addresses near the end of the
@@ -51,6 +52,7 @@
 use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::fmt;
+use std::num::NonZeroUsize;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, symlink};
 use std::path::{Path, PathBuf};
@@ -216,11 +218,22 @@ pub enum Seed {
 /// The dispatcher guest.
 const DISPATCHER: &str = include_str!("host_calls.wat");
 
-/// Whether `proc_exit` and `proc_raise` are called. Not under
-/// AddressSanitizer: wasmer 7.4.2 unwinds their error off the stack wasm runs
-/// on, which ASan reports as a stack-buffer-overflow in `raise_user_trap`
-/// (see `build.rs`). `cargo fuzz run -s none host_calls` covers them.
-const ENDING_CALLS: bool = !cfg!(fuzz_asan);
+/// Unmaps every wasm stack wasmer keeps for reuse (this thread's and the
+/// process-wide pool's), after a call into wasm that trapped and at the end
+/// of each run.
+///
+/// A trap (a `proc_exit`, `proc_raise`, fuel running out) leaves the stack
+/// wasm ran on without returning through the frames on it. AddressSanitizer
+/// does not see wasmer's stack switches, so the redzones of those frames
+/// stay poisoned in its shadow, and the next call that wasmer runs on the
+/// same pooled stack is reported as a stack-buffer-overflow (wasmer issues
+/// 5260 and 6524). Unmapping the stack clears its shadow (ASan's `munmap`
+/// interceptor unpoisons the range), and the next call maps a fresh one.
+/// Outside ASan this costs one `mmap` per trap, and keeps the oracle's
+/// code the same in every build.
+fn forget_wasm_stacks() {
+    wasmer_vm::drain_stack_pool();
+}
 
 /// Size of one `poll_oneoff` subscription.
 const SUBSCRIPTION_SIZE: u32 = 48;
@@ -942,6 +955,25 @@ pub enum Step {
     },
     /// Calls a host function.
     Call(Call),
+    /// Threaded mode: the worker and the main instance each run a loop of
+    /// `iterations` at once (at least [`BURN_OPS_PER_ITERATION`] fuel units
+    /// each), drawing on the environment's one fuel budget. Made only by
+    /// [`ThreadedHostCallPlan`]; single-threaded mode skips it.
+    Burn {
+        /// Iterations of each thread's loop.
+        iterations: u16,
+    },
+    /// Threaded mode: the main instance spawns `threads % 65` threads in a
+    /// row, each running a loop of `iterations` and returning at once (a
+    /// spawn storm). Every spawn returns a thread id or a negative errno
+    /// (EAGAIN when no more can be had), never traps or panics. Made only
+    /// by [`ThreadedHostCallPlan`]; single-threaded mode skips it.
+    Storm {
+        /// How many threads (modulo 65).
+        threads: u8,
+        /// Iterations of each thread's loop.
+        iterations: u16,
+    },
 }
 
 impl<'a> Arbitrary<'a> for Step {
@@ -999,6 +1031,50 @@ impl<'a> Arbitrary<'a> for HostCallPlan {
         Ok(HostCallPlan { steps, stdin })
     }
 }
+
+/// A plan for threaded mode: a [`HostCallPlan`] into which up to four
+/// [`Step::Burn`] and [`Step::Storm`] steps are inserted (their loops
+/// short enough that a plan rarely runs out of fuel by them alone).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadedHostCallPlan(pub HostCallPlan);
+
+impl<'a> Arbitrary<'a> for ThreadedHostCallPlan {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        let mut plan = HostCallPlan::arbitrary(u)?;
+        for _ in 0..u.int_in_range(0..=4u8)? {
+            let at = u.int_in_range(0..=plan.steps.len())?;
+            let iterations = u.int_in_range(0..=MAX_FUZZED_BURN)?;
+            let step = if u.arbitrary()? {
+                Step::Burn { iterations }
+            } else {
+                Step::Storm {
+                    threads: u.arbitrary()?,
+                    iterations: iterations / 16,
+                }
+            };
+            plan.steps.insert(at, step);
+        }
+        Ok(ThreadedHostCallPlan(plan))
+    }
+}
+
+/// The longest loop of a fuzzed [`Step::Burn`]: a pair of them costs about
+/// a quarter of [`FUEL`].
+const MAX_FUZZED_BURN: u16 = 16_384;
+
+/// The most tasks (threads) one environment may hold at once: the main
+/// instance, the worker and six of a storm's threads, so that storms meet
+/// EAGAIN and never take the shared launcher's tasks from runs beside
+/// them.
+const MAX_TASKS: NonZeroUsize = NonZeroUsize::new(8).expect("nonzero");
+
+/// The fuel one iteration of a burn loop costs at least (it has seven
+/// operators, each metered as one unit).
+pub const BURN_OPS_PER_ITERATION: u64 = 5;
+
+/// The `which` of a job that makes the worker run a burn loop (`p0`
+/// iterations) instead of a host call.
+const BURN_JOB: i32 = 1000;
 
 /// The lengths of the paths in the path slots.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1060,6 +1136,9 @@ pub struct Trace {
     /// Threaded mode only: how the environment ended, as
     /// [`WasiInstance::start`] reports it after the plan.
     pub status: Option<ExitStatus>,
+    /// Threaded mode only: the [`Step::Burn`] iterations completed on
+    /// both threads together.
+    pub burned: u64,
 }
 
 impl Trace {
@@ -1095,7 +1174,8 @@ fn shared() -> &'static (Launcher, Module) {
 
 /// The configuration of a run: fixed args and env, the sandbox preopen at
 /// fd 3 and the host preopen `host_dir` at fd 4, both read-write-create,
-/// memory capped at `memory_limit` and `fuel` units of fuel.
+/// memory capped at `memory_limit`, `fuel` units of fuel and at most
+/// [`MAX_TASKS`] tasks.
 fn config(host_dir: &Path, fuel: u64, memory_limit: u64) -> Config {
     let mut b = ConfigBuilder::new("host-calls");
     b.arg(&b"\xff\xfe"[..]).arg("").arg("two words");
@@ -1116,7 +1196,8 @@ fn config(host_dir: &Path, fuel: u64, memory_limit: u64) -> Config {
     b.capabilities(
         Capabilities::default()
             .with_max_memory_bytes(memory_limit)
-            .with_fuel(fuel),
+            .with_fuel(fuel)
+            .with_max_tasks(MAX_TASKS),
     );
     b.validate().expect("a valid configuration")
 }
@@ -1181,7 +1262,6 @@ fn trace_with_fuel(plan: &HostCallPlan, fuel: u64) -> Trace {
     let mut calls = Vec::new();
     for step in plan.steps.iter().take(MAX_STEPS) {
         match step {
-            Step::Call(c) if !ENDING_CALLS && c.which.ends_the_guest() => {}
             Step::Call(c) => {
                 let result = run.call(c);
                 calls.push((*c, result));
@@ -1196,6 +1276,7 @@ fn trace_with_fuel(plan: &HostCallPlan, fuel: u64) -> Trace {
     if let Err(err) = run.instance.finish(&mut run.store) {
         panic!("finishing after {plan:?} failed: {err}");
     }
+    forget_wasm_stacks();
     sandbox.assert_untouched(run.instance.state(&run.store).world());
     host.assert_untouched();
     Trace {
@@ -1231,8 +1312,15 @@ const MAIN_DONE: u32 = 0x4D44_4F4E;
 /// The worker (`wasi_thread_start`) loops: it waits on the state word
 /// until a job is [`POSTED`], copies it into locals and sets [`TAKEN`],
 /// calls `$call`, then waits until the main instance's done word reads
-/// [`MAIN_DONE`] before it stores its result and sets [`DONE`]. The main
-/// instance's exports: `spawn_worker` (`thread-spawn`), `post` (a job),
+/// [`MAIN_DONE`] before it stores its result and sets [`DONE`]; a job
+/// whose `which` is [`BURN_JOB`] runs `burn` instead of a host call. A
+/// thread started with a nonzero argument `n` (a storm's) runs `burn` for
+/// `n - 1` iterations, counts itself in the word before the mailbox and
+/// returns. The main instance's exports: `spawn_worker` (`thread-spawn`),
+/// `burn` (a loop of its argument's iterations), `storm` (spawns its first
+/// argument's threads, each to burn its second argument's iterations,
+/// then waits at most a second for all of them to count themselves;
+/// returns how many spawned, traps if a spawn returns 0), `post` (a job),
 /// `taken` and `done` (one wait of at most 10 ms each; 1 when the state
 /// word reads `TAKEN` / `DONE`; `done` first (re)sets the done word and,
 /// once `DONE`, makes the mailbox idle again), and an empty `_start`, so
@@ -1247,6 +1335,35 @@ const THREADED_ADDITIONS: &str = r#"
   (func (export "_start"))
   (func (export "spawn_worker") (result i32)
     (call $thread_spawn (i32.const 0)))
+  (func $burn (export "burn") (param $n i32) (result i32)
+    (if (i32.gt_s (local.get $n) (i32.const 0))
+      (then
+        (loop $l
+          (br_if $l (i32.gt_s
+            (local.tee $n (i32.sub (local.get $n) (i32.const 1)))
+            (i32.const 0))))))
+    (i32.const 0))
+  (func (export "storm") (param $n i32) (param $iterations i32) (result i32)
+    (local $tid i32) (local $spawned i32) (local $seen i32) (local $waits i32)
+    (i32.atomic.store (i32.const STORM_COUNT) (i32.const 0))
+    (block $end
+      (loop $next
+        (br_if $end (i32.le_s (local.get $n) (i32.const 0)))
+        (local.set $tid (call $thread_spawn (i32.add (local.get $iterations) (i32.const 1))))
+        (if (i32.eqz (local.get $tid)) (then unreachable))
+        (if (i32.gt_s (local.get $tid) (i32.const 0))
+          (then (local.set $spawned (i32.add (local.get $spawned) (i32.const 1)))))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $next)))
+    (block $all
+      (loop $wait
+        (local.set $seen (i32.atomic.load (i32.const STORM_COUNT)))
+        (br_if $all (i32.ge_u (local.get $seen) (local.get $spawned)))
+        (br_if $all (i32.ge_u (local.get $waits) (i32.const 100)))
+        (drop (memory.atomic.wait32 (i32.const STORM_COUNT) (local.get $seen) (i64.const 10000000)))
+        (local.set $waits (i32.add (local.get $waits) (i32.const 1)))
+        (br $wait)))
+    (local.get $spawned))
   (func (export "post")
     (param $which i32)
     (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $p4 i32) (param $p5 i32) (param $p6 i32)
@@ -1285,6 +1402,12 @@ const THREADED_ADDITIONS: &str = r#"
     (local $s i32) (local $r i32) (local $which i32)
     (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32) (local $p4 i32) (local $p5 i32) (local $p6 i32)
     (local $q0 i64) (local $q1 i64)
+    (if (local.get $arg)
+      (then
+        (drop (call $burn (i32.sub (local.get $arg) (i32.const 1))))
+        (drop (i32.atomic.rmw.add (i32.const STORM_COUNT) (i32.const 1)))
+        (drop (memory.atomic.notify (i32.const STORM_COUNT) (i32.const 1)))
+        (return)))
     (loop $job
       (block $posted
         (loop $idle
@@ -1304,10 +1427,13 @@ const THREADED_ADDITIONS: &str = r#"
       (local.set $q1 (i64.load (i32.const @56)))
       (i32.atomic.store (i32.const @) (i32.const TAKEN))
       (drop (memory.atomic.notify (i32.const @) (i32.const 1)))
-      (local.set $r (call $call (local.get $which)
-        (local.get $p0) (local.get $p1) (local.get $p2) (local.get $p3)
-        (local.get $p4) (local.get $p5) (local.get $p6)
-        (local.get $q0) (local.get $q1)))
+      (if (i32.eq (local.get $which) (i32.const BURN_JOB))
+        (then (local.set $r (call $burn (local.get $p0))))
+        (else
+          (local.set $r (call $call (local.get $which)
+            (local.get $p0) (local.get $p1) (local.get $p2) (local.get $p3)
+            (local.get $p4) (local.get $p5) (local.get $p6)
+            (local.get $q0) (local.get $q1)))))
       (block $go
         (loop $main
           (local.set $s (i32.atomic.load (i32.const @4)))
@@ -1341,6 +1467,8 @@ pub fn threaded_dispatcher() -> String {
         .strip_suffix(')')
         .expect("the dispatcher ends its module");
     let additions = THREADED_ADDITIONS
+        .replace("BURN_JOB", &BURN_JOB.to_string())
+        .replace("STORM_COUNT", &(MAILBOX - 4).to_string())
         .replace("POSTED", &POSTED.to_string())
         .replace("TAKEN", &TAKEN.to_string())
         .replace("MAIN_DONE", &MAIN_DONE.to_string())
@@ -1375,13 +1503,15 @@ fn shared_threaded() -> &'static Module {
 /// The threaded dispatcher ([`threaded_dispatcher`]) is instantiated with
 /// a two-page shared memory ([`THREADED_MEMORY_LIMIT`]); after the
 /// oracle's opens, the main instance spawns a worker thread (a new
-/// instance on a new OS thread, sharing the memory and the fd table, with
-/// [`FUEL`] of its own). The plan's calls then go in pairs: the first is
-/// posted to the worker, and once the worker has taken it the second runs
-/// on the main instance, at the same time; then the oracle waits for the
-/// worker's result. A call left without a partner (before a step that
-/// writes memory, or the last one) runs on the worker alone. Memory steps
-/// run while the worker is idle.
+/// instance on a new OS thread, sharing the memory, the fd table and the
+/// environment's one budget of [`FUEL`]). The plan's calls then go in
+/// pairs: the first is posted to the worker, and once the worker has taken
+/// it the second runs on the main instance, at the same time; then the
+/// oracle waits for the worker's result. A call left without a partner
+/// (before any other step, or the last one) runs on the worker alone.
+/// Memory steps, [`Step::Burn`] (a loop on both threads at once) and
+/// [`Step::Storm`] (the main instance spawns up to 64 short-lived
+/// threads) run while the worker is idle.
 ///
 /// Checked as in single-threaded mode: every errno of either thread, no
 /// panic, the canaries and siblings, and the end: [`WasiInstance::start`]
@@ -1389,6 +1519,11 @@ fn shared_threaded() -> &'static Module {
 /// and must report a normal end (a worker's trap is a failure).
 /// `proc_exit`, `proc_raise` or running out of fuel in the worker ends the
 /// whole environment: a normal end, like those of the main instance.
+/// Storms: every spawn gives a thread id or a negative errno, and nothing
+/// traps or panics however many threads came and went. Fuel across
+/// threads: the burn iterations both threads completed cost at most
+/// [`FUEL`] ([`BURN_OPS_PER_ITERATION`] each), and a burn that stops short
+/// ends the environment as `Stopped(FuelExhausted)`.
 ///
 /// Not checked here: the per-call host-memory bound
 /// ([`MAX_HOST_BYTES_PER_CALL`]), since two concurrent calls share
@@ -1428,9 +1563,11 @@ pub fn trace_host_calls_threaded(plan: &HostCallPlan) -> Trace {
     let mut calls = Vec::new();
     let mut worker_calls = Vec::new();
     let mut pending: Option<Call> = None;
+    // Burn iterations completed on either thread, and whether a burn
+    // stopped short.
+    let (mut burned, mut burn_cut) = (0u64, false);
     for step in plan.steps.iter().take(MAX_STEPS) {
         let going = match step {
-            Step::Call(c) if !ENDING_CALLS && c.which.ends_the_guest() => true,
             Step::Call(c) => match pending.take() {
                 None => {
                     pending = Some(*c);
@@ -1452,10 +1589,23 @@ pub fn trace_host_calls_threaded(plan: &HostCallPlan) -> Trace {
                         going
                     }
                 };
-                if going {
-                    run.write(other);
+                match other {
+                    _ if !going => false,
+                    Step::Burn { iterations } => {
+                        let (going, completed) = run.burn_pair(&mailbox, *iterations);
+                        burned += completed;
+                        burn_cut |= !going;
+                        going
+                    }
+                    Step::Storm {
+                        threads,
+                        iterations,
+                    } => run.storm(&mailbox, *threads, *iterations),
+                    _ => {
+                        run.write(other);
+                        true
+                    }
                 }
-                going
             }
         };
         if !going {
@@ -1471,12 +1621,31 @@ pub fn trace_host_calls_threaded(plan: &HostCallPlan) -> Trace {
         mut store,
         instance,
         stopped,
+        gave_up,
         ..
     } = run;
     let status = match instance.start(&mut store) {
         Ok(status) => status,
         Err(err) => panic!("the threaded run of {plan:?} ended badly: {err}"),
     };
+    // Every thread has been joined: their stacks are in the pool.
+    forget_wasm_stacks();
+    // One fuel budget for all threads: what both threads' burns completed
+    // cost no more than the environment was given, and a burn stops short
+    // only when that budget ran out (or the oracle gave up on a
+    // handshake, or a call before it ended the environment: then the
+    // burn never started).
+    assert!(
+        burned.saturating_mul(BURN_OPS_PER_ITERATION) <= FUEL,
+        "the threads completed {burned} burn iterations on {FUEL} units of fuel"
+    );
+    if burn_cut && !gave_up {
+        let fuel_out = StopReason::FuelExhausted { fuel: FUEL };
+        assert!(
+            status == ExitStatus::Stopped(fuel_out) || stopped == Some(fuel_out),
+            "a burn stopped short, yet the run ended {status:?}"
+        );
+    }
     sandbox.assert_untouched_in(&vfs);
     host.assert_untouched();
     Trace {
@@ -1485,6 +1654,7 @@ pub fn trace_host_calls_threaded(plan: &HostCallPlan) -> Trace {
         stopped,
         worker_calls,
         status: Some(status),
+        burned,
         ..Trace::default()
     }
 }
@@ -1496,6 +1666,8 @@ const MAX_MAILBOX_WAITS: u32 = 3000;
 /// The threaded dispatcher's mailbox exports (see [`THREADED_ADDITIONS`]).
 struct Mailbox {
     spawn: TypedFunction<(), i32>,
+    burn: TypedFunction<i32, i32>,
+    storm: TypedFunction<(i32, i32), i32>,
     post: Post,
     taken: TypedFunction<(), i32>,
     done: TypedFunction<(), i32>,
@@ -1513,6 +1685,8 @@ impl Mailbox {
         };
         Mailbox {
             spawn: get("spawn_worker").typed(store).expect("spawn_worker"),
+            burn: get("burn").typed(store).expect("burn"),
+            storm: get("storm").typed(store).expect("storm"),
             post: get("post").typed(store).expect("post"),
             taken: get("taken").typed(store).expect("taken"),
             done: get("done").typed(store).expect("done"),
@@ -1582,6 +1756,60 @@ impl Run {
         }
     }
 
+    /// A [`Step::Burn`]: posts a burn of `iterations` to the worker and,
+    /// once it has taken it, runs the same burn on the main instance.
+    /// Returns whether the run goes on and how many iterations completed
+    /// on both threads together.
+    fn burn_pair(&mut self, mailbox: &Mailbox, iterations: u16) -> (bool, u64) {
+        let n = i32::from(iterations);
+        let posted = mailbox
+            .post
+            .call(&mut self.store, BURN_JOB, n, 0, 0, 0, 0, 0, 0, 0, 0);
+        if let Err(err) = posted {
+            self.helper_failed("post", &err);
+            return (false, 0);
+        }
+        if let Waited::Ended = self.wait(mailbox, &mailbox.taken, "taken") {
+            return (false, 0);
+        }
+        let mut completed = 0;
+        match mailbox.burn.call(&mut self.store, n) {
+            Ok(0) => completed += u64::from(iterations),
+            Ok(other) => panic!("burn returned {other}"),
+            Err(err) => {
+                self.helper_failed("burn", &err);
+                return (false, completed);
+            }
+        }
+        match self.wait(mailbox, &mailbox.done, "done") {
+            Waited::Ended => (false, completed),
+            Waited::Reached => (true, completed + u64::from(iterations)),
+        }
+    }
+
+    /// A [`Step::Storm`], while the worker is idle: the main instance
+    /// spawns `threads % 65` threads that burn `iterations` each and
+    /// return. Returns whether the run goes on.
+    fn storm(&mut self, mailbox: &Mailbox, threads: u8, iterations: u16) -> bool {
+        let n = threads % 65;
+        match mailbox
+            .storm
+            .call(&mut self.store, i32::from(n), i32::from(iterations))
+        {
+            Ok(spawned) => {
+                assert!(
+                    (0..=i32::from(n)).contains(&spawned),
+                    "a storm of {n} threads spawned {spawned}"
+                );
+                true
+            }
+            Err(err) => {
+                self.helper_failed("storm", &err);
+                false
+            }
+        }
+    }
+
     /// Calls the mailbox export `wait` (`taken` or `done`) until it
     /// returns 1, or the environment or the main instance ends. A plan call
     /// that overwrote the mailbox's words with the exact markers could
@@ -1601,12 +1829,14 @@ impl Run {
             }
         }
         mailbox.interrupt.interrupt();
+        self.gave_up = true;
         Waited::Ended
     }
 
     /// A mailbox export trapped: normal when the environment ended (its
     /// atomics are disabled then) or the main instance ran out of fuel.
     fn helper_failed(&mut self, name: &str, err: &wasmer::RuntimeError) {
+        forget_wasm_stacks();
         if self.environment_ended() {
             return;
         }
@@ -1655,6 +1885,9 @@ struct Run {
     /// Threaded mode: the environment's interrupt handle (it fires when a
     /// thread ends the environment), and no per-call host-memory bound.
     threaded: Option<InterruptHandle>,
+    /// Threaded mode: the oracle interrupted the environment itself, after
+    /// a handshake waited too long (see [`Run::wait`]).
+    gave_up: bool,
 }
 
 impl Run {
@@ -1684,6 +1917,7 @@ impl Run {
             fuel,
             stopped: None,
             threaded,
+            gave_up: false,
         }
     }
 
@@ -1722,7 +1956,7 @@ impl Run {
                 let at = u32::from(SUBSCRIPTION_AREA) + u32::from(*index % 16) * SUBSCRIPTION_SIZE;
                 poke(memory, store, at, &sub.encode(u64::from(*index)));
             }
-            Step::Call(_) => {}
+            Step::Call(_) | Step::Burn { .. } | Step::Storm { .. } => {}
         }
     }
 
@@ -1800,6 +2034,7 @@ impl Run {
                 Some(errno)
             }
             Err(err) => {
+                forget_wasm_stacks();
                 match (c.which, err.downcast_ref::<Termination>()) {
                     (HostFn::ProcExit, Some(Termination::Exit(code))) => {
                         assert_eq!(*code, args[0], "{c} exited with another code");
@@ -2131,6 +2366,17 @@ mod tests {
         seeds.filter_map(|seed| {
             let bytes = seed_bytes(seed, 1024);
             HostCallPlan::arbitrary(&mut Unstructured::new(&bytes)).ok()
+        })
+    }
+
+    /// The plans of the `host_calls_threads` target, with its burns and
+    /// storms.
+    fn threaded_plans(seeds: std::ops::Range<u64>) -> impl Iterator<Item = HostCallPlan> {
+        seeds.filter_map(|seed| {
+            let bytes = seed_bytes(seed, 1024);
+            ThreadedHostCallPlan::arbitrary(&mut Unstructured::new(&bytes))
+                .ok()
+                .map(|p| p.0)
         })
     }
 
@@ -2781,13 +3027,9 @@ mod tests {
     }
 
     /// Threaded mode: `proc_exit` on the worker ends the environment with
-    /// its code, a normal end (not under AddressSanitizer, see
-    /// `ENDING_CALLS`).
+    /// its code, a normal end.
     #[test]
     fn proc_exit_on_the_worker_ends_the_environment() {
-        if !ENDING_CALLS {
-            return;
-        }
         let steps = vec![
             call(HostFn::ProcExit, &[Arg::Small(7)], &[]),
             call(HostFn::SchedYield, &[], &[]),
@@ -2803,12 +3045,91 @@ mod tests {
         assert_eq!(trace.worker_calls[0].1, None);
     }
 
+    /// Threaded mode: burns on both threads at once draw on the one fuel
+    /// budget of the environment. Short burns complete and leave the run's
+    /// end normal; a plan of long ones runs out of fuel after what the
+    /// budget pays for (both threads together), and the environment ends
+    /// `Stopped(FuelExhausted)`.
+    #[test]
+    fn burns_on_both_threads_share_one_fuel_budget() {
+        let short = trace_host_calls_threaded(&HostCallPlan {
+            steps: vec![Step::Burn { iterations: 1000 }; 3],
+            stdin: Vec::new(),
+        });
+        assert_eq!(short.status, Some(ExitStatus::Exited(0)));
+        assert_eq!(short.burned, 6000);
+
+        let long = trace_host_calls_threaded(&HostCallPlan {
+            steps: vec![
+                Step::Burn {
+                    iterations: u16::MAX
+                };
+                MAX_STEPS
+            ],
+            stdin: Vec::new(),
+        });
+        let fuel_out = StopReason::FuelExhausted { fuel: FUEL };
+        assert!(
+            long.status == Some(ExitStatus::Stopped(fuel_out)) || long.stopped == Some(fuel_out),
+            "{long:?}"
+        );
+        // Seven units an iteration: the budget pays for about 143k
+        // iterations in all, not per thread.
+        assert!(long.burned * 7 <= FUEL, "{} iterations", long.burned);
+        assert!(long.burned >= 2 * u64::from(u16::MAX), "{}", long.burned);
+    }
+
+    /// Threaded mode: storms of 64 threads that return at once, again and
+    /// again between calls, leave the worker and the main instance
+    /// working and the run's end normal (threads that ended are reaped,
+    /// a spawn that cannot be had is EAGAIN); storms whose threads burn
+    /// run the environment out of its one budget instead of giving each
+    /// thread its own.
+    #[test]
+    fn spawn_storms_leave_the_run_working_and_share_the_fuel() {
+        let yields = Step::Call(Call::new(HostFn::SchedYield, &[], &[]));
+        let mut steps = Vec::new();
+        for _ in 0..8 {
+            steps.push(Step::Storm {
+                threads: 64,
+                iterations: 0,
+            });
+            steps.push(yields.clone());
+            steps.push(yields.clone());
+        }
+        let storms = trace_host_calls_threaded(&HostCallPlan {
+            steps,
+            stdin: Vec::new(),
+        });
+        assert_eq!(storms.status, Some(ExitStatus::Exited(0)));
+        assert_eq!(storms.worker_calls.len(), 8);
+        assert!(storms.worker_calls.iter().all(|(_, r)| *r == Some(0)));
+        assert!(storms.calls.iter().all(|(_, r)| *r == Some(0)));
+
+        // Six threads of 30,000 iterations cost about 1.26 million units
+        // a storm: more than FUEL for all of them together, though each
+        // alone would fit in a budget of its own.
+        let burning = Step::Storm {
+            threads: 6,
+            iterations: 30_000,
+        };
+        let trace = trace_host_calls_threaded(&HostCallPlan {
+            steps: vec![burning; 4],
+            stdin: Vec::new(),
+        });
+        let fuel_out = StopReason::FuelExhausted { fuel: FUEL };
+        assert!(
+            trace.status == Some(ExitStatus::Stopped(fuel_out)) || trace.stopped == Some(fuel_out),
+            "{trace:?}"
+        );
+    }
+
     /// Threaded mode on fuzzed seeds: the property holds, and both threads
     /// make calls.
     #[test]
     fn fixed_seeds_hold_the_property_threaded() {
         let (mut main, mut worker) = (0, 0);
-        for plan in plans(0..60) {
+        for plan in threaded_plans(0..60) {
             let trace = trace_host_calls_threaded(&plan);
             main += trace.calls.len();
             worker += trace.worker_calls.len();
@@ -2822,7 +3143,7 @@ mod tests {
     #[test]
     #[ignore = "slow; the fuzz target covers this ground"]
     fn many_seeds_hold_the_property_threaded() {
-        for plan in plans(300..5_300) {
+        for plan in threaded_plans(300..5_300) {
             check_host_calls_threaded(&plan);
         }
     }

@@ -94,6 +94,8 @@
 //! through many symlinks, a large write). The timeout is the bound on host
 //! work. A module load that compiles is not interrupted by either; the
 //! `wasi-run` command bounds its compiles by `--compile-timeout`.
+//! A stopped guest ends its run with [`ExitStatus::Stopped`], everything it
+//! wrote flushed and every fd closed.
 //!
 //! # Deterministic runs
 //!
@@ -104,9 +106,6 @@
 //! [`DefaultRuntime`] with a [`FixedClock`] and [`SeededEntropy`]; and
 //! one task (`Capabilities::with_max_tasks(1)`), so no thread schedule
 //! shows. What the host's files say and wall-clock limits stay outside.
-//!
-A stopped guest ends its run with [`ExitStatus::Stopped`], everything it
-//! wrote flushed and every fd closed.
 //!
 //! # Host memory a guest controls
 //!
